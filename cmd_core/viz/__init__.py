@@ -1,0 +1,1 @@
+"""Pictures: contact sheets of RGB | TIR frames with boxes, and (later) curves."""

@@ -1,0 +1,119 @@
+"""The Snakemake workflow: lint, dry runs, and an end-to-end run on a tiny synthetic benchmark."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import PROJECT_ROOT
+
+TINY_SYNTH = {
+    "enabled": True,
+    "seed": 7,
+    "width": 128,
+    "height": 96,
+    "jpeg_quality": 90,
+    "splits": {
+        "rgb_train": {"sequences": 2, "frames": 6},
+        "rgbt_train": {"sequences": 2, "frames": 5},
+        "tir_eval": {"sequences": 2, "frames": 4},
+        "rgbt_eval": {"sequences": 1, "frames": 4},
+    },
+}
+
+
+def snakemake(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--nolock", "--cores", "2", *args]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def write_config(tmp_path: Path, **overrides) -> Path:
+    config = {"results": str(tmp_path / "results"), "synthetic": TINY_SYNTH, **overrides}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_lint_passes():
+    proc = snakemake("--lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_dry_run_default_config_plans_every_stage():
+    proc = snakemake("-n", "all")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for rule in ("synth", "ingest", "datasets_table", "contact_sheet"):
+        assert rule in proc.stdout
+    # four synthetic datasets -> four ingest jobs
+    counts = dict(line.split() for line in proc.stdout.splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit() and line.split()[0].isidentifier())
+    assert counts.get("ingest") == "4", proc.stdout
+
+
+def test_invalid_config_is_refused_with_the_key(tmp_path):
+    cfg = write_config(tmp_path, ingest={"on_error": "sometimes"})
+    proc = snakemake("-n", "--configfile", str(cfg), "all")
+    assert proc.returncode != 0
+    assert "on_error" in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_end_to_end_on_tiny_synthetic_benchmark(tmp_path, shared_data_optional):
+    datasets = {}
+    if shared_data_optional is not None:
+        datasets["ptb_airplane"] = {
+            "format": "ptb_tir",
+            "root": str(shared_data_optional / "real" / "ptb-tir-airplane"),
+            "purpose": "eval_tir",
+        }
+    cfg = write_config(tmp_path, datasets=datasets)
+    proc = snakemake("--configfile", str(cfg), "all")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = tmp_path / "results"
+
+    table = pd.read_csv(results / "tables" / "datasets.csv").set_index("dataset")
+    expected = {f"synth_{k}": v["sequences"] * v["frames"] for k, v in TINY_SYNTH["splits"].items()}
+    for name, frames in expected.items():
+        assert table.loc[name, "frames"] == frames
+        assert table.loc[name, "rejected_frames"] == 0
+    assert table.loc["synth_tir_eval", "tir_resolution"] == "128x96"
+    assert table.loc["synth_rgbt_eval", "rgb_resolution"] == "128x96"
+    if shared_data_optional is not None:
+        assert table.loc["ptb_airplane", "frames"] == 380
+
+    frames = pd.read_parquet(results / "manifests" / "synth_rgbt_eval.frames.parquet")
+    assert frames["gt_tir_valid"].all()
+    # pixel-aligned pairs: the same box in both modalities
+    np.testing.assert_allclose(frames[["gt_rgb_x", "gt_rgb_y", "gt_rgb_w", "gt_rgb_h"]].to_numpy(),
+                               frames[["gt_tir_x", "gt_tir_y", "gt_tir_w", "gt_tir_h"]].to_numpy())
+    for name in expected:
+        png = results / "plots" / f"{name}_samples.png"
+        assert png.stat().st_size > 10_000
+        assert (results / "logs" / "ingest" / f"{name}.log").exists()
+    assert json.loads((results / "data" / "synthetic" / "synth.json").read_text())
+
+    # a second run has nothing to do
+    proc = snakemake("--configfile", str(cfg), "-n", "all")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def shared_data_optional():
+    from conftest import SHARED_DATA
+
+    return SHARED_DATA if SHARED_DATA.is_dir() else None
+
+
+def test_cli_help_lists_subcommands():
+    proc = subprocess.run([sys.executable, "-m", "cmd_core.cli", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    for name in ("synth", "ingest", "datasets-table", "contact-sheet", "evaluate"):
+        assert name in proc.stdout
