@@ -59,7 +59,7 @@ def test_dry_run_default_config_plans_every_stage():
 
 def test_invalid_config_is_refused_with_the_key(tmp_path):
     cfg = write_config(tmp_path, ingest={"on_error": "sometimes"})
-    proc = snakemake("-n", "--configfile", str(cfg), "all")
+    proc = snakemake("-n", f"--configfile={cfg}", "all")
     assert proc.returncode != 0
     assert "on_error" in proc.stdout + proc.stderr
 
@@ -74,7 +74,7 @@ def test_end_to_end_on_tiny_synthetic_benchmark(tmp_path, shared_data_optional):
             "purpose": "eval_tir",
         }
     cfg = write_config(tmp_path, datasets=datasets)
-    proc = snakemake("--configfile", str(cfg), "all")
+    proc = snakemake(f"--configfile={cfg}", "all")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = tmp_path / "results"
 
@@ -100,7 +100,7 @@ def test_end_to_end_on_tiny_synthetic_benchmark(tmp_path, shared_data_optional):
     assert json.loads((results / "data" / "synthetic" / "synth.json").read_text())
 
     # a second run has nothing to do
-    proc = snakemake("--configfile", str(cfg), "-n", "all")
+    proc = snakemake(f"--configfile={cfg}", "-n", "all")
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -117,3 +117,19 @@ def test_cli_help_lists_subcommands():
     assert proc.returncode == 0
     for name in ("synth", "ingest", "datasets-table", "contact-sheet", "evaluate"):
         assert name in proc.stdout
+
+
+def test_evaluation_run_in_workflow(tmp_path, shared_data):
+    lasher = shared_data / "conformance" / "lasher-test"
+    seqs = tmp_path / "seqs.txt"
+    seqs.write_text("\n".join((lasher / "sequences.txt").read_text().split()[:6]) + "\n")
+    run = {"protocol": "lasher", "gt": str(lasher / "gt"), "sequences": str(seqs),
+           "results": {name: str(lasher / "results" / name) for name in ("mfDiMP", "SGT")}}
+    cfg = write_config(tmp_path, synthetic={"enabled": False}, evaluation={"runs": {"lasher6": run}})
+    proc = snakemake(f"--configfile={cfg}", "all")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    scores = pd.read_csv(tmp_path / "results" / "tables" / "lasher6" / "scores.csv").set_index("tracker")
+    assert set(scores.index) == {"mfDiMP", "SGT"}
+    assert ((scores[["success", "precision", "norm_precision"]] >= 0) & (scores[["success", "precision", "norm_precision"]] <= 1)).all().all()
+    assert (tmp_path / "results" / "plots" / "lasher6" / "success.png").stat().st_size > 10_000
+    assert (tmp_path / "results" / "logs" / "evaluate" / "lasher6.log").exists()

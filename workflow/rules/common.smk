@@ -83,3 +83,24 @@ def ingest_targets():
         f"{RESULTS}/tables/datasets.md",
         expand(f"{RESULTS}/plots/{{dataset}}_samples.png", dataset=DATASETS),
     ]
+
+
+# Evaluation runs of external tracker outputs (rule evaluate_external).
+EVALUATION_RUNS = (config.get("evaluation") or {}).get("runs") or {}
+EVALUATION_TABLES = ["scores.csv", "scores.md", "scores.tex", "per_attribute.csv", "curves.parquet", "missing.csv"]
+EVALUATION_PLOTS = ["success.png", "precision.png", "attributes.png"]
+
+
+def evaluation_targets():
+    """All outputs of every configured evaluation run (empty list when none is configured)."""
+    targets = []
+    for run in EVALUATION_RUNS:
+        targets += [f"{RESULTS}/tables/{run}/{name}" for name in EVALUATION_TABLES]
+        targets += [f"{RESULTS}/plots/{run}/{name}" for name in EVALUATION_PLOTS]
+    return targets
+
+
+def _evaluation_inputs(wildcards):
+    """The files a run reads, so a changed sequence list or attribute folder reruns it."""
+    run = EVALUATION_RUNS[wildcards.run]
+    return [run[k] for k in ("sequences",) if run.get(k)]

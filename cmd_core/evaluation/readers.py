@@ -1,0 +1,323 @@
+"""Readers for tracker results and benchmark ground truth in the layouts people have.
+
+Box files: one box per line, ``x,y,w,h`` with comma, tab, space or semicolon separators (mixed
+within a file is fine), or 8-value polygons (x1 y1 ... x4 y4), or corners ``x1 y1 x2 y2`` when told.
+Errors name the file and the line.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .engine import Track, corners_to_xywh, polygon_to_xywh
+
+log = logging.getLogger(__name__)
+
+_SEPARATORS = str.maketrans(",\t;\r", "    ")
+_BLANK_INSIDE = re.compile(r"\n[ ]*\n")
+
+LSOTB_ATTRIBUTES = (
+    "deformation", "occlusion", "distractor", "background clutter", "out of view", "scale variation",
+    "fast motion", "motion blur", "thermal crossover", "intensity variation", "low resolution",
+    "aspect ratio variation", "vehicle-mounted", "drone-mounted", "surveillance", "hand-held",
+)
+PTB_ATTRIBUTES = (
+    "deformation", "occlusion", "scale variation", "background clutter", "low resolution",
+    "fast motion", "motion blur", "out of view", "intensity variation", "thermal crossover",
+)
+LASHER_ATTRIBUTES = (
+    "NO", "PO", "TO", "HO", "MB", "LI", "HI", "AIV", "LR", "DEF", "BC", "SA", "CM", "TC", "FL", "OV",
+    "FM", "SV", "ARC",
+)
+ATTRIBUTE_NAMES = {16: LSOTB_ATTRIBUTES, 10: PTB_ATTRIBUTES, 19: LASHER_ATTRIBUTES}
+
+GT_FORMATS = ("flat", "lsotb", "ptb", "lasher", "rgbt234", "gtot", "got10k", "lasot", "manifest")
+
+
+# ------------------------------------------------------------------------------------ box files
+def read_numbers(path: str | Path, columns: tuple[int, ...] = (4, 8), allow_empty: bool = False) -> np.ndarray:
+    """Read a numeric table (one row per line, any of , tab ; space as separators) as float64.
+
+    Raises ValueError naming the file and line for a non-numeric value, a row with the wrong
+    number of values, or a blank line between rows; FileNotFoundError if the file is missing.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    text = text.translate(_SEPARATORS).strip("\n ")
+    if not text:
+        if allow_empty:
+            return np.zeros((0, columns[0]))
+        raise ValueError(f"{path}: empty file")
+    blank = _BLANK_INSIDE.search(text)
+    if blank:
+        raise ValueError(f"{path}, line {text.count(chr(10), 0, blank.start()) + 2}: blank line between boxes")
+    try:
+        arr = np.loadtxt(io.StringIO(text), ndmin=2, dtype=np.float64, comments=None)
+    except ValueError:
+        _locate_bad_line(path, text, columns)
+        raise
+    if arr.shape[1] not in columns:
+        raise ValueError(f"{path}, line 1: {arr.shape[1]} values per line, expected {' or '.join(map(str, columns))}")
+    return arr
+
+
+def _locate_bad_line(path: Path, text: str, columns: tuple[int, ...]) -> None:
+    """Slow path after a parse failure: raise with the exact line and what is wrong."""
+    first = None
+    for i, line in enumerate(text.split("\n"), 1):
+        toks = line.split()
+        try:
+            [float(t) for t in toks]
+        except ValueError:
+            raise ValueError(f"{path}, line {i}: non-numeric value in {line.strip()!r}") from None
+        first = len(toks) if first is None else first
+        if len(toks) != first:
+            raise ValueError(f"{path}, line {i}: {len(toks)} values, but line 1 has {first}")
+    raise ValueError(f"{path}: cannot parse as a table of numbers")
+
+
+def read_boxes(path: str | Path, box_format: str = "xywh", polygon: str | None = None) -> np.ndarray:
+    """Read boxes as (N, 4) x,y,w,h, or keep (N, 8) polygons when ``polygon`` is None (the
+    protocol converts them). ``box_format``: ``"xywh"`` or ``"corner"`` (x1 y1 x2 y2)."""
+    arr = read_numbers(path)
+    if arr.shape[1] == 8:
+        return polygon_to_xywh(arr, polygon) if polygon else arr
+    if box_format == "corner":
+        return corners_to_xywh(arr)
+    return arr
+
+
+def read_times(path: str | Path) -> np.ndarray | None:
+    """Per-frame seconds from a time file (one value per line, or several per line); None if absent."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace").translate(_SEPARATORS)
+    try:
+        return np.array(text.split(), dtype=np.float64)
+    except ValueError:
+        _locate_bad_line(path, text.strip("\n "), (1,))
+        raise
+
+
+# ------------------------------------------------------------------------------------- results
+def find_result_file(directory: Path, seq: str, tracker: str | None = None) -> Path | None:
+    """The result file of ``seq`` in one of the known layouts, or None."""
+    cands = [directory / f"{seq}.txt"]
+    if tracker:
+        cands.append(directory / f"{tracker}_{seq}.txt")  # GTOT / RGBT toolkits
+    cands += [directory / seq / f"{seq}_001.txt", directory / f"{seq}_001.txt"]  # got10k GOT-10k / VOT
+    return next((c for c in cands if c.is_file()), None)
+
+
+def find_time_file(directory: Path, seq: str) -> Path | None:
+    """pytracking ``<seq>_time.txt``, got10k ``times/<seq>_time.txt`` or ``<seq>/<seq>_time.txt``."""
+    cands = [directory / f"{seq}_time.txt", directory / "times" / f"{seq}_time.txt", directory / seq / f"{seq}_time.txt"]
+    return next((c for c in cands if c.is_file()), None)
+
+
+def read_results(
+    directory: str | Path, sequences: list[str], tracker: str | None = None, box_format: str = "xywh"
+) -> tuple[dict[str, Track], list[str]]:
+    """Read one tracker's results for ``sequences``; returns (tracks, missing sequence names).
+
+    Polygons (8 values) are kept and converted by the protocol; ``box_format="corner"`` reads
+    x1 y1 x2 y2.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory}: results folder not found")
+    tracks, missing = {}, []
+    for s in sequences:
+        f = find_result_file(directory, s, tracker)
+        if f is None:
+            missing.append(s)
+            continue
+        tf = find_time_file(directory, s)
+        tracks[s] = Track(read_boxes(f, box_format), source=str(f), times=read_times(tf) if tf else None)
+    return tracks, missing
+
+
+# -------------------------------------------------------------------------------- ground truth
+def read_sequence_list(path: str | Path) -> list[str]:
+    """Sequence names, one per line (blank lines and # comments ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: sequence list not found")
+    names = [ln.split("#")[0].strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+    names = [n for n in names if n]
+    if not names:
+        raise ValueError(f"{path}: no sequence names")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{path}: duplicate sequences {dup}")
+    return names
+
+
+def detect_gt_format(root: str | Path) -> str:
+    """Guess the ground-truth layout of ``root`` (see :func:`read_ground_truth`)."""
+    root = Path(root)
+    if root.is_file() and root.suffix == ".parquet":
+        return "manifest"
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: ground-truth folder not found")
+    if (root / "anno").is_dir():
+        return "lsotb"
+    if (root / "tiranno").is_dir():
+        return "ptb"
+    if (root / "gt").is_dir():
+        return "gtot" if any((root / "gt").glob("*/groundTruth_v.txt")) else "lasher"
+    if any(root.glob("*/groundTruth_v.txt")):
+        return "gtot"
+    if any(root.glob("*/infrared.txt")):
+        return "rgbt234"
+    if any(root.glob("*/groundtruth.txt")):
+        return "got10k"
+    if any(root.glob("*/*/groundtruth.txt")):
+        return "lasot"
+    if any(root.glob("*.txt")):
+        return "flat"
+    raise ValueError(f"{root}: cannot tell the ground-truth layout (give --gt-format)")
+
+
+def _flat_dir(root: Path, fmt: str) -> Path:
+    for sub in {"lsotb": ("anno",), "ptb": ("tiranno", "anno"), "lasher": ("gt",)}.get(fmt, ()):
+        if (root / sub).is_dir():
+            return root / sub
+    return root
+
+
+def read_ground_truth(
+    root: str | Path,
+    fmt: str = "auto",
+    sequences: list[str] | None = None,
+    modality: str = "infrared",
+    column_prefix: str = "gt_",
+) -> dict[str, Track]:
+    """Read ground truth as {sequence: Track} (x, y, w, h per frame; NaN rows where absent).
+
+    Formats: ``flat`` (``<seq>.txt``), ``lsotb`` (``anno/<seq>.txt``), ``ptb`` (``tiranno/`` or
+    ``anno/``), ``lasher`` (``gt/<seq>.txt``, or the dataset layout ``<seq>/infrared.txt``),
+    ``rgbt234`` (``<seq>/visible.txt``, ``infrared.txt``), ``gtot`` (``[gt/]<seq>/groundTruth_v.txt``
+    and ``_i.txt``, corners), ``got10k`` (``<seq>/groundtruth.txt``), ``lasot``
+    (``<class>/<seq>/groundtruth.txt``), ``manifest`` (a Parquet frame manifest, see
+    :func:`read_manifest_gt`). For RGB-T layouts ``modality`` picks ``infrared``, ``visible`` or
+    ``both`` (visible in ``boxes``, infrared in ``boxes2``; GTOT always reads both).
+    Without ``sequences`` all sequences found are read, in sorted order.
+    """
+    root = Path(root)
+    fmt = detect_gt_format(root) if fmt == "auto" else fmt
+    if fmt not in GT_FORMATS:
+        raise ValueError(f"unknown ground-truth format {fmt!r}; choose one of {', '.join(GT_FORMATS)}")
+    if fmt == "manifest":
+        return read_manifest_gt(root, sequences, column_prefix)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: ground-truth folder not found")
+    if fmt == "lasher" and not (root / "gt").is_dir() and any(root.glob("*/infrared.txt")):
+        fmt = "rgbt234"  # the LasHeR dataset layout is the RGBT234 one
+    if fmt == "gtot":
+        base = root / "gt" if (root / "gt").is_dir() else root
+        names = sequences or sorted(p.parent.name for p in base.glob("*/groundTruth_v.txt"))
+        out = {}
+        for s in names:
+            fv, fi = base / s / "groundTruth_v.txt", base / s / "groundTruth_i.txt"
+            out[s] = Track(corners_to_xywh(read_numbers(fv, (4,))), source=str(fv),
+                           boxes2=corners_to_xywh(read_numbers(fi, (4,))))
+        return out
+    if fmt == "rgbt234":
+        names = sequences or sorted(p.parent.name for p in root.glob("*/infrared.txt"))
+        out = {}
+        for s in names:
+            fv, fi = root / s / "visible.txt", root / s / "infrared.txt"
+            if modality == "both":
+                out[s] = Track(read_boxes(fv, polygon="bbox"), source=str(fv), boxes2=read_boxes(fi, polygon="bbox"))
+            else:
+                f = fi if modality == "infrared" else fv
+                out[s] = Track(read_boxes(f, polygon="bbox"), source=str(f))
+        return out
+    if fmt in ("got10k", "lasot"):
+        files = {p.parent.name: p for p in root.glob("*/groundtruth.txt")}
+        files.update({p.parent.name: p for p in root.glob("*/*/groundtruth.txt")})
+        names = sequences or sorted(files)
+        out = {}
+        for s in names:
+            if s not in files:
+                raise FileNotFoundError(f"{root}: no {s}/groundtruth.txt")
+            out[s] = Track(read_boxes(files[s], polygon="bbox"), source=str(files[s]))
+        return out
+    base = _flat_dir(root, fmt)
+    names = sequences or sorted(p.stem for p in base.glob("*.txt"))
+    return {s: Track(read_boxes(base / f"{s}.txt", polygon="bbox"), source=str(base / f"{s}.txt")) for s in names}
+
+
+def read_manifest_gt(path: str | Path, sequences: list[str] | None = None, column_prefix: str = "gt_") -> dict[str, Track]:
+    """Ground truth from a Parquet frame manifest: columns ``sequence``, ``frame`` (0-based) and
+    ``{prefix}x, {prefix}y, {prefix}w, {prefix}h`` (0-based pixels, null where absent; the prefix
+    is e.g. ``gt_``, ``gt_tir_`` or ``gt_rgb_``). Frames missing from the table become NaN rows."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: manifest not found")
+    cols = [f"{column_prefix}{c}" for c in "xywh"]
+    df = pd.read_parquet(path)
+    absent = [c for c in ["sequence", "frame", *cols] if c not in df.columns]
+    if absent:
+        raise ValueError(f"{path}: manifest lacks columns {absent} (column prefix {column_prefix!r})")
+    out = {}
+    groups = dict(tuple(df.groupby("sequence", sort=True)))
+    for s in sequences or sorted(groups):
+        if s not in groups:
+            raise ValueError(f"{path}: no rows for sequence {s!r}")
+        g = groups[s]
+        frames = g["frame"].to_numpy(np.int64)
+        if (frames < 0).any() or len(np.unique(frames)) != len(frames):
+            raise ValueError(f"{path}: sequence {s!r} has negative or duplicate frame numbers")
+        boxes = np.full((int(frames.max()) + 1, 4), np.nan)
+        boxes[frames] = g[cols].to_numpy(np.float64, na_value=np.nan)
+        out[s] = Track(boxes, source=f"{path}[{s}]")
+    return out
+
+
+def read_attributes(root: str | Path, sequences: list[str], names: tuple[str, ...] | None = None):
+    """Per-sequence attribute flags as a DataFrame (index sequence, one bool column per attribute).
+
+    Reads ``<seq>.txt`` in ``root`` (or ``root/att``, ``root/anno/att``, ``root/tiranno/att``): one
+    line of 0/1 flags (LSOTB-TIR 16, PTB-TIR 10, LasHeR 19 named in their benchmark's order), or one
+    line of flags per frame (a sequence has the attribute if any frame does).
+    """
+    import pandas as pd
+
+    root = Path(root)
+    for sub in ("", "att", "anno/att", "tiranno/att"):
+        if (root / sub).is_dir() and any((root / sub).glob("*.txt")):
+            root = root / sub
+            break
+    else:
+        raise FileNotFoundError(f"{root}: no attribute files")
+    rows = {}
+    for s in sequences:
+        f = root / f"{s}.txt"
+        arr = read_numbers(f, columns=tuple(range(1, 64)))
+        if len(arr) > 1 and arr.shape[1] == 4 and not np.isin(arr, (0, 1)).all():
+            raise ValueError(f"{f}, line 1: this holds boxes (x y w h per frame), not attribute flags")
+        if not np.isin(arr, (0, 1)).all():
+            bad = int(np.flatnonzero(~np.isin(arr, (0, 1)).all(1))[0]) + 1
+            raise ValueError(f"{f}, line {bad}: attribute flags must be 0 or 1")
+        rows[s] = arr.max(0) > 0
+    widths = {len(v) for v in rows.values()}
+    if len(widths) != 1:
+        raise ValueError(f"{root}: attribute files disagree on the number of flags ({sorted(widths)})")
+    k = widths.pop()
+    names = tuple(names) if names else ATTRIBUTE_NAMES.get(k, tuple(f"att{i + 1}" for i in range(k)))
+    if len(names) != k:
+        raise ValueError(f"{root}: {k} flags per file but {len(names)} attribute names given")
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(names))

@@ -1,0 +1,168 @@
+"""Tables and files of an evaluation run: scores (CSV / Markdown / LaTeX), per-attribute scores,
+per-sequence curves (Parquet), the list of missing sequences, and pytracking-format results."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from cmd_core.io import atomic_open, write_parquet, write_text
+
+from .engine import CURVES, TrackerEvaluation
+
+SCORE_COLUMNS = ["tracker", "success", "precision", "norm_precision", "fps", "n_sequences", "n_frames"]
+CURVES_SCHEMA = pa.schema([
+    ("tracker", pa.string()), ("sequence", pa.string()), ("curve", pa.string()),
+    ("threshold", pa.float64()), ("value", pa.float64()), ("n_frames", pa.int64()),
+])
+
+
+def scores_table(evals: list[TrackerEvaluation]) -> pd.DataFrame:
+    """One row per tracker, sorted by success (best first)."""
+    rows = []
+    for ev in evals:
+        sc = ev.scores()
+        rows.append({"tracker": ev.tracker, **sc, "fps": ev.fps, "n_sequences": len(ev.sequences),
+                     "n_frames": int(ev.n_frames.sum())})
+    df = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    return df.sort_values("success", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def attribute_table(evals: list[TrackerEvaluation], attributes: pd.DataFrame | None) -> pd.DataFrame:
+    """Long table tracker, attribute, n_sequences, success, precision, norm_precision."""
+    cols = ["tracker", "attribute", "n_sequences", "success", "precision", "norm_precision"]
+    if attributes is None or not evals:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for ev in evals:
+        flags = attributes.reindex(ev.sequences).fillna(False).astype(bool)
+        for att in attributes.columns:
+            sel = flags[att].to_numpy()
+            if not sel.any():
+                continue
+            rows.append({"tracker": ev.tracker, "attribute": att, "n_sequences": int(sel.sum()), **ev.scores(sel)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def curves_table(evals: list[TrackerEvaluation]) -> pa.Table:
+    """Per-sequence curves in long form (tracker, sequence, curve, threshold, value, n_frames)."""
+    parts = {k: [] for k in CURVES_SCHEMA.names}
+    for ev in evals:
+        for kind in CURVES:
+            if kind not in ev.counts:
+                continue
+            thr = ev.protocol.thresholds(kind)
+            vals = ev.curves(kind)
+            n_seq, n_thr = vals.shape
+            parts["tracker"] += [ev.tracker] * (n_seq * n_thr)
+            parts["sequence"] += list(np.repeat(ev.sequences, n_thr))
+            parts["curve"] += [kind] * (n_seq * n_thr)
+            parts["threshold"].append(np.tile(thr, n_seq))
+            parts["value"].append(vals.ravel())
+            parts["n_frames"].append(np.repeat(ev.n_frames.astype(np.int64), n_thr))
+    for k in ("threshold", "value", "n_frames"):
+        parts[k] = np.concatenate(parts[k]) if parts[k] else np.zeros(0)
+    return pa.table({k: pa.array(v, type=CURVES_SCHEMA.field(k).type) for k, v in parts.items()}, schema=CURVES_SCHEMA)
+
+
+def _fmt(v, digits: int = 3) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def markdown_table(df: pd.DataFrame, protocol_name: str, gtot: bool = False) -> str:
+    """Markdown table of the scores (the CLI prints it)."""
+    s_name, p_name = ("MSR", "MPR") if gtot else ("Success (AUC)", "Precision")
+    has_norm = df["norm_precision"].notna().any()
+    head = ["Tracker", s_name, p_name] + (["Norm. precision"] if has_norm else []) + ["FPS", "Sequences"]
+    lines = [f"Protocol: {protocol_name}", "", "| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for r in df.itertuples():
+        cells = [str(r.tracker), _fmt(r.success), _fmt(r.precision)] + ([_fmt(r.norm_precision)] if has_norm else [])
+        cells += [_fmt(r.fps, 1), str(r.n_sequences)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def latex_table(df: pd.DataFrame, benchmark: str, gtot: bool = False) -> str:
+    """A booktabs LaTeX table; the best value of each column in bold."""
+    has_norm = df["norm_precision"].notna().any()
+    cols = ["success", "precision"] + (["norm_precision"] if has_norm else [])
+    names = {"success": "MSR" if gtot else "Success", "precision": "MPR" if gtot else "Precision",
+             "norm_precision": "Norm.\\ precision"}
+    best = {c: df[c].max() for c in cols}
+    esc = lambda s: str(s).replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")  # noqa: E731
+    out = [r"\begin{tabular}{l" + "r" * len(cols) + "}", r"\toprule",
+           "Tracker & " + " & ".join(names[c] for c in cols) + r" \\", r"\midrule"]
+    for _, r in df.iterrows():
+        cells = [(r"\textbf{%s}" if np.isclose(r[c], best[c]) else "%s") % _fmt(r[c]) for c in cols]
+        out.append(esc(r["tracker"]) + " & " + " & ".join(cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", f"% {esc(benchmark)}"]
+    return "\n".join(out) + "\n"
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """CSV written atomically; NaN as empty cells."""
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        df.to_csv(fh, index=False, float_format="%.6f")
+
+
+def write_report(
+    out_dir: str | os.PathLike,
+    evals: list[TrackerEvaluation],
+    attributes: pd.DataFrame | None = None,
+    missing: dict[str, list[str]] | None = None,
+    plots: bool = True,
+) -> pd.DataFrame:
+    """Write scores.csv/.md/.tex, per_attribute.csv, curves.parquet, missing.csv and the plots."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    protocol = evals[0].protocol if evals else None
+    gtot = bool(protocol and protocol.pooled)
+    df = scores_table(evals)
+    write_csv(df, out / "scores.csv")
+    write_text(out / "scores.md", markdown_table(df, protocol.name if protocol else "-", gtot))
+    write_text(out / "scores.tex", latex_table(df, protocol.benchmark if protocol else "-", gtot))
+    att = attribute_table(evals, attributes)
+    write_csv(att, out / "per_attribute.csv")
+    write_parquet(curves_table(evals), out / "curves.parquet", schema=CURVES_SCHEMA)
+    miss = pd.DataFrame([(t, s) for t, ss in (missing or {}).items() for s in ss], columns=["tracker", "sequence"])
+    write_csv(miss, out / "missing.csv")
+    if plots and evals:
+        from .plots import plot_attributes, plot_curves
+
+        plot_curves(evals, out)
+        plot_attributes(att, out / "attributes.png", protocol)
+    return df
+
+
+def write_pytracking_results(
+    directory: str | os.PathLike, sequence: str, boxes: np.ndarray, times: np.ndarray | None = None,
+    integer: bool = True,
+) -> Path:
+    """Write ``<seq>.txt`` (tab-separated x y w h per frame) and ``<seq>_time.txt`` atomically.
+
+    ``integer=True`` stores truncated integers exactly as pytracking does (``%d``); with False,
+    floats with 3 decimals (enough for sub-pixel trackers; pytracking's reader takes both).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(f"{sequence}: boxes must be (N, 4), got {boxes.shape}")
+    if not np.isfinite(boxes).all():
+        raise ValueError(f"{sequence}: boxes hold NaN or inf (frame {int(np.flatnonzero(~np.isfinite(boxes).all(1))[0]) + 1})")
+    d = Path(directory)
+    path = d / f"{sequence}.txt"
+    if integer:
+        text = "\n".join("\t".join(str(int(v)) for v in row) for row in np.trunc(boxes)) + "\n"
+    else:
+        text = "\n".join("\t".join(f"{v:.3f}" for v in row) for row in boxes) + "\n"
+    write_text(path, text)
+    if times is not None:
+        times = np.asarray(times, dtype=np.float64).ravel()
+        if len(times) != len(boxes):
+            raise ValueError(f"{sequence}: {len(times)} times for {len(boxes)} boxes")
+        write_text(d / f"{sequence}_time.txt", "\n".join(f"{t:.6f}" for t in times) + "\n")
+    return path

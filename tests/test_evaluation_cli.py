@@ -1,0 +1,67 @@
+"""`cmd-tir evaluate` end to end on a subset of the LasHeR conformance data."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmd_core.cli import main
+from cmd_core.evaluation import evaluate_results
+
+CONF = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conformance"
+LASHER = CONF / "lasher-test"
+needs_data = pytest.mark.skipif(not LASHER.is_dir(), reason=f"LasHeR conformance data not found at {LASHER}")
+
+
+@needs_data
+def test_cli_lasher_subset(tmp_path, capsys):
+    seqs = (LASHER / "sequences.txt").read_text().split()[:8]
+    (tmp_path / "seqs.txt").write_text("\n".join(seqs) + "\n")
+    # SGT with one sequence removed: it must be listed as missing, not skipped silently
+    sgt = tmp_path / "SGT"
+    shutil.copytree(LASHER / "results" / "SGT", sgt)
+    (sgt / f"{seqs[-1]}.txt").unlink()
+    (tmp_path / "mf").mkdir()
+    for s in seqs:  # pytracking layout with time files
+        shutil.copy(LASHER / "results" / "mfDiMP" / f"{s}.txt", tmp_path / "mf" / f"{s}.txt")
+        n = len((LASHER / "gt" / f"{s}.txt").read_text().split())
+        (tmp_path / "mf" / f"{s}_time.txt").write_text("\n".join(["0.05"] * n) + "\n")
+    out = tmp_path / "out"
+    rc = main(["evaluate", "--protocol", "lasher", "--gt", str(LASHER), "--sequences", str(tmp_path / "seqs.txt"),
+               "--results", f"mfDiMP={tmp_path / 'mf'}", "--results", f"SGT={sgt}", "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "| mfDiMP |" in printed and seqs[-1] in printed
+    for f in ("scores.csv", "scores.md", "scores.tex", "per_attribute.csv", "curves.parquet", "missing.csv",
+              "success.png", "precision.png", "norm_precision.png", "attributes.png"):
+        assert (out / f).is_file(), f
+    df = pd.read_csv(out / "scores.csv")
+    assert list(df.columns[:4]) == ["tracker", "success", "precision", "norm_precision"]
+    assert (df["n_sequences"] == 7).all()
+    evals, _ = evaluate_results("lasher", LASHER, {"mfDiMP": LASHER / "results" / "mfDiMP"}, seqs[:-1])
+    want = evals[0].scores()
+    row = df.set_index("tracker").loc["mfDiMP"]
+    assert row["success"] == pytest.approx(want["success"], abs=1e-6)
+    assert row["precision"] == pytest.approx(want["precision"], abs=1e-6)
+    assert row["norm_precision"] == pytest.approx(want["norm_precision"], abs=1e-6)
+    assert row["fps"] == pytest.approx(20.0)
+    assert np.isnan(df.set_index("tracker").loc["SGT", "fps"])
+    assert pd.read_csv(out / "missing.csv").values.tolist() == [["SGT", seqs[-1]]]
+    curves = pd.read_parquet(out / "curves.parquet")
+    assert set(curves["curve"]) == {"success", "precision", "norm_precision"}
+    assert len(curves) == 2 * 7 * (21 + 51 + 51)
+
+
+def test_cli_bad_input_exit_2(tmp_path, capsys):
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    (gt / "a.txt").write_text("1,2,3,4\n1,2,3,4\n")
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "a.txt").write_text("1\t2\t3\t4\n1\tx\t3\t4\n")
+    rc = main(["evaluate", "--protocol", "lasher", "--gt", str(gt), "--results", f"T={res}", "--out", str(tmp_path / "o")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "a.txt, line 2" in err and "non-numeric" in err
