@@ -301,7 +301,8 @@ def _objects_table(name: str, seqs: list[SequenceSpec], policy: _Policy) -> pa.T
                 continue
             if not (np.isfinite([o.x, o.y, o.w, o.h]).all() and o.w > 0 and o.h > 0):
                 policy.report(seq, Issue(o.file or seq.name, f"invalid object box x={o.x} y={o.y} w={o.w} h={o.h} "
-                                         f"(object {o.object_id or o.label} dropped, frame kept)", frame=o.frame),
+                                         f"(object {o.object_id or o.label} dropped, frame kept)", frame=o.frame,
+                                         line=o.line),
                               reject_frame=False)
                 continue
             for k, v in (("dataset", name), ("split", seq.split), ("sequence", seq.name), ("frame", o.frame),
@@ -330,12 +331,13 @@ def summarize(name: str, fmt: str, root: Path, split: str, verify: str, frames: 
               rejected: pa.Table, stats: Counter) -> dict[str, Any]:
     """The summary dict written next to the manifests (one line of datasets.csv)."""
     n = frames.num_rows
-    rej_frames = rejected.column("frame").drop_null().to_numpy() if rejected.num_rows else np.array([])
-    rej_seq = rejected.column("sequence").to_pylist() if rejected.num_rows else []
-    distinct = {(s, int(f)) for s, f in zip([s for s, fr in zip(rej_seq, rejected.column("frame").to_pylist())
-                                             if fr is not None], rej_frames)}
-    invalid_obj = sum(1 for r in (rejected.column("reason").to_pylist() if rejected.num_rows else [])
-                      if r.startswith("invalid object box"))
+    # A dropped object box keeps its frame: only the other rejected rows count as rejected frames.
+    reasons = rejected.column("reason").to_pylist()
+    object_drop = [r.startswith("invalid object box") for r in reasons]
+    distinct = {(s, f) for s, f, drop in zip(rejected.column("sequence").to_pylist(),
+                                             rejected.column("frame").to_pylist(), object_drop)
+                if f is not None and not drop}
+    invalid_obj = sum(object_drop)
     return {
         "manifest_version": MANIFEST_VERSION,
         "dataset": name, "split": split, "format": fmt, "root": str(root), "verify": verify,
@@ -343,8 +345,9 @@ def summarize(name: str, fmt: str, root: Path, split: str, verify: str, frames: 
         "frames": n,
         "rgb_resolution": _resolutions(frames, "rgb"),
         "tir_resolution": _resolutions(frames, "tir"),
-        "gt_coverage_rgb": round(stats["valid_rgb"] / n, 6) if n else 0.0,
-        "gt_coverage_tir": round(stats["valid_tir"] / n, 6) if n else 0.0,
+        # coverage is undefined (null) for a modality the dataset does not have
+        "gt_coverage_rgb": round(stats["valid_rgb"] / n, 6) if _resolutions(frames, "rgb") != "none" else None,
+        "gt_coverage_tir": round(stats["valid_tir"] / n, 6) if _resolutions(frames, "tir") != "none" else None,
         "invalid_gt": int(stats["invalid_any"]),
         "invalid_gt_rgb": int(stats["invalid_rgb"]),
         "invalid_gt_tir": int(stats["invalid_tir"]),

@@ -167,5 +167,6 @@ def read_bbgt(path: str | Path, frame: int) -> tuple[list[ObjectRec], list[tuple
             errors.append((lineno, f"cannot parse bbGt row {s[:60]!r} (expected label x y w h ...)"))
             continue
         objs.append(ObjectRec(frame=frame, x=x, y=y, w=w, h=h, label=toks[0], modality="both",
-                              occluded=None if occ is None else occ != 0, ignore=ign != 0))
+                              occluded=None if occ is None else occ != 0, ignore=ign != 0,
+                              file=str(path), line=lineno))
     return objs, errors

@@ -68,6 +68,7 @@ class ObjectRec:
     occluded: bool | None = None
     ignore: bool = False
     file: str | None = None  # annotation file, for error messages
+    line: int | None = None  # 1-based line in that file, where the format is line-based
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pandas as pd
 from cmd_core.io import write_text
 
 COLUMNS = ("dataset", "split", "format", "sequences", "frames", "rgb_resolution", "tir_resolution",
-           "gt_coverage_rgb", "gt_coverage_tir", "invalid_gt", "rejected_frames", "objects")
+           "gt_coverage_rgb", "gt_coverage_tir", "invalid_gt", "rejected_frames", "objects", "invalid_objects")
 
 
 def datasets_table(summary_json_paths: list[str | os.PathLike]) -> pd.DataFrame:
@@ -33,6 +33,8 @@ def datasets_table(summary_json_paths: list[str | os.PathLike]) -> pd.DataFrame:
 
 def _markdown(df: pd.DataFrame) -> str:
     def cell(v) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return ""
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
     lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]

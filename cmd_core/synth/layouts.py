@@ -76,7 +76,9 @@ class SequenceWriter:
             _write(self.seq_dir / "infrared.txt", lines_i)
             _write(self.seq_dir / "init.txt", _fmt_int(boxes[0]) + "\n")
             rows = ["frame,object_id,kind,x,y,w,h,occlusion\n"]
-            rows += [f"{f},{oid},{kind},{x},{y},{w},{h},{occ:.3f}\n" for f, oid, kind, x, y, w, h, occ in objects_rows or ()]
+            # An object out of view has no box: it is left out (an annotation, not a fake 0,0,0,0 box).
+            rows += [f"{f},{oid},{kind},{x},{y},{w},{h},{occ:.3f}\n"
+                     for f, oid, kind, x, y, w, h, occ in objects_rows or () if w > 0 and h > 0]
             _write(self.seq_dir / "objects.csv", "".join(rows))
         else:
             _write(self.split_dir / "anno" / f"{self.name}.txt", lines_i)

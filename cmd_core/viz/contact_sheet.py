@@ -25,7 +25,6 @@ from cmd_core.io import atomic_path  # noqa: E402
 log = logging.getLogger(__name__)
 
 MODALITIES = (("rgb", "RGB"), ("tir", "TIR"))
-PANEL_INCHES = 3.2
 
 
 def sample_rows(frames: pd.DataFrame, sequences: int, frames_per_sequence: int, seed: int) -> pd.DataFrame:
@@ -64,31 +63,41 @@ def _draw_objects(ax, objects: pd.DataFrame | None, row: pd.Series, modality: st
 
 def draw_contact_sheet(rows: pd.DataFrame, out_png: str | Path, title: str,
                        objects: pd.DataFrame | None = None) -> None:
-    """Render the sampled rows into one PNG (written atomically)."""
+    """Render the sampled rows into one PNG (written atomically).
+
+    One figure row per sequence; along it, each sampled frame as its modality panels side by side
+    (RGB | TIR for paired data), so the same box can be compared across modalities and over time.
+    """
     mods = _present_modalities(rows)
     if rows.empty or not mods:
         raise ValueError(f"{title}: no frames with images to draw")
-    n_rows, n_cols = len(rows), len(mods)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(PANEL_INCHES * n_cols, PANEL_INCHES * 0.8 * n_rows),
+    groups = [g for _, g in rows.groupby("sequence", sort=True)]
+    n_rows = len(groups)
+    n_cols = max(len(g) for g in groups) * len(mods)
+    first = load_frame_pair(rows.iloc[0])
+    shape = next(img.shape for img in first if img is not None)
+    aspect = shape[0] / shape[1]
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(2.6 * n_cols, 2.6 * aspect * n_rows + 0.6),
                              squeeze=False)
-    for r, (_, row) in enumerate(rows.iterrows()):
-        images = dict(zip(("rgb", "tir"), load_frame_pair(row)))
-        for c, (mod, label) in enumerate(mods):
-            ax = axes[r, c]
-            img = images.get(mod)
-            if img is None:
-                ax.text(0.5, 0.5, f"no {label} frame", ha="center", va="center", transform=ax.transAxes)
-            elif img.ndim == 2:
-                ax.imshow(img, cmap="gray", vmin=0, vmax=255 if img.dtype == np.uint8 else None)
-            else:
-                ax.imshow(img[..., ::-1])  # BGR -> RGB
-            _draw_objects(ax, objects, row, mod)
-            _draw_box(ax, row, mod, "lime" if mod == "rgb" else "red")
-            ax.set_title(f"{label} | {row['sequence']} #{int(row['frame'])}", fontsize=7)
-            ax.set_xticks([])
-            ax.set_yticks([])
+    for ax in axes.flat:
+        ax.axis("off")
+    for r, group in enumerate(groups):
+        for k, (_, row) in enumerate(group.iterrows()):
+            images = dict(zip(("rgb", "tir"), load_frame_pair(row)))
+            for m, (mod, label) in enumerate(mods):
+                ax = axes[r, k * len(mods) + m]
+                img = images.get(mod)
+                if img is None:
+                    ax.text(0.5, 0.5, f"no {label} frame", ha="center", va="center", transform=ax.transAxes)
+                elif img.ndim == 2:
+                    ax.imshow(img, cmap="gray", vmin=0, vmax=255 if img.dtype == np.uint8 else None)
+                else:
+                    ax.imshow(img[..., ::-1])  # BGR -> RGB
+                _draw_objects(ax, objects, row, mod)
+                _draw_box(ax, row, mod, "lime" if mod == "rgb" else "red")
+                ax.set_title(f"{label} {row['sequence']} #{int(row['frame'])}", fontsize=7)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
     plt.close(fig)
@@ -105,7 +114,8 @@ def contact_sheet_from_manifest(frames_parquet: str | Path, out_png: str | Path,
     rows = sample_rows(frames, sequences, frames_per_sequence, seed)
     dataset = str(frames["dataset"].iloc[0])
     mods = " | ".join(label for _, label in _present_modalities(frames))
-    draw_contact_sheet(rows, out_png, f"{dataset}: {mods} (ground-truth box; dashed: other objects)", objects)
+    note = "; dashed: other objects" if objects is not None and not objects.empty else ""
+    draw_contact_sheet(rows, out_png, f"{dataset}: {mods} (solid: ground-truth target{note})", objects)
     log.info("contact sheet of %d frames written to %s", len(rows), out_png)
 
 

@@ -41,7 +41,8 @@ def read_objects_csv(path: Path, seq: SequenceSpec) -> None:
                 continue
             seq.objects.append(ObjectRec(frame=frame, x=x, y=y, w=w, h=h, object_id=row["object_id"] or None,
                                          label=row["kind"] or None, modality="both",
-                                         occluded=None if math.isnan(occ) else occ > 0, file=str(path)))
+                                         occluded=None if math.isnan(occ) else occ > 0, file=str(path),
+                                         line=lineno))
 
 
 def synthetic(root: Path, split: str, options: dict) -> list[SequenceSpec]:
