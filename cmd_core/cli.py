@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("cmd_core.datasets.cli", "read a dataset in its native layout into Parquet manifests"),
     "datasets-table": ("cmd_core.datasets.table", "summarise ingested datasets into datasets.csv/.md"),
     "contact-sheet": ("cmd_core.viz.contact_sheet", "draw aligned RGB | TIR frames with boxes from a manifest"),
+    "pairs": ("cmd_core.pairs.cli", "unsupervised RGB-T pairs: generate, quality report, contact sheet"),
     "evaluate": ("cmd_core.evaluation.cli", "score tracker results with a benchmark's own protocol"),
 }
 

@@ -46,8 +46,8 @@ def test_lint_passes():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_dry_run_default_config_plans_every_stage():
-    proc = snakemake("-n", "all")
+def test_dry_run_default_config_plans_every_stage(tmp_path):
+    proc = snakemake("-n", "--config", f"results={tmp_path / 'results'}", "--", "all")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for rule in ("synth", "ingest", "datasets_table", "contact_sheet"):
         assert rule in proc.stdout

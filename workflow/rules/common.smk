@@ -104,3 +104,6 @@ def _evaluation_inputs(wildcards):
     """The files a run reads, so a changed sequence list or attribute folder reruns it."""
     run = EVALUATION_RUNS[wildcards.run]
     return [run[k] for k in ("sequences",) if run.get(k)]
+
+
+include: "pairs_common.smk"
