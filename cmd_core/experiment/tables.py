@@ -1,0 +1,344 @@
+"""The experiment's tables: per-run scores (one row per tracker x evaluation set x seed) ->
+comparison with the RGB teacher, ablations by pair method and by distilled component, and the
+check of the scientific claim.
+
+Scores are fractions in [0, 1] as the evaluation toolkit writes them; differences to the teacher
+are in points (x100). Standard deviations are sample standard deviations (ddof=1) over seeds; a
+tracker with a single run (the teacher, a classic baseline, or one seed) has std NaN, shown as
+"n/a": one run says nothing about the spread, and 0 would claim it does.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cmd_core.io import atomic_open, write_text
+
+log = logging.getLogger(__name__)
+
+KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline")
+METRICS = ("success", "precision", "norm_precision")
+REQUIRED = ("eval_set", "tracker", "kind", "success", "precision", "norm_precision")
+OPTIONAL = ("strategy", "seed", "pair_method", "component")
+METRIC_NAMES = {"success": "Success (AUC)", "precision": "Precision", "norm_precision": "Norm. precision"}
+UPPER_BOUND_MARK = "†"
+CLAIM_MARGIN_PTS = 3.0
+
+
+# ----------------------------------------------------------------------------- input
+def validate_scores(df: pd.DataFrame, source: str = "scores") -> pd.DataFrame:
+    """Check and normalise a long score table; returns a copy with every optional column present.
+
+    Raises ValueError for missing columns, unknown kinds, scores outside [0, 1], a tracker with
+    two kinds in one evaluation set, or two rows for the same tracker, evaluation set and seed.
+    """
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise ValueError(f"{source}: missing column(s) {', '.join(missing)} (have: {', '.join(map(str, df.columns))})")
+    df = df.copy()
+    for c in OPTIONAL:
+        if c not in df.columns:
+            df[c] = pd.NA
+    if df.empty:
+        raise ValueError(f"{source}: no score rows")
+    for c in ("eval_set", "tracker", "kind"):
+        if df[c].isna().any():
+            raise ValueError(f"{source}: empty {c} in row(s) {list(np.flatnonzero(df[c].isna().to_numpy()))}")
+        df[c] = df[c].astype(str)
+    bad = sorted(set(df["kind"]) - set(KINDS))
+    if bad:
+        raise ValueError(f"{source}: unknown kind(s) {bad}; expected one of {', '.join(KINDS)}")
+    for m in METRICS:
+        df[m] = pd.to_numeric(df[m], errors="raise").astype(float)
+        vals = df[m].dropna()
+        if ((vals < 0) | (vals > 1)).any():
+            raise ValueError(f"{source}: {m} must be a fraction in [0, 1] (got {vals.min():.3f}..{vals.max():.3f})")
+    if df["success"].isna().any():
+        rows = df.loc[df["success"].isna(), ["eval_set", "tracker"]].drop_duplicates().to_records(index=False)
+        raise ValueError(f"{source}: success missing for {[tuple(r) for r in rows]}")
+    kinds = df.groupby(["eval_set", "tracker"])["kind"].nunique()
+    if (kinds > 1).any():
+        raise ValueError(f"{source}: tracker(s) with several kinds: {[k for k, v in kinds.items() if v > 1]}")
+    seed_key = df["seed"].astype("string").fillna("<none>")
+    dup = df.assign(_seed=seed_key).duplicated(["eval_set", "tracker", "_seed"], keep=False)
+    if dup.any():
+        rows = df.loc[dup, ["eval_set", "tracker", "seed"]].drop_duplicates().to_records(index=False)
+        raise ValueError(f"{source}: several rows for the same eval set, tracker and seed: {[tuple(r) for r in rows]}")
+    return df
+
+
+def read_scores(paths: str | os.PathLike | list) -> pd.DataFrame:
+    """Concatenate score tables (CSV or Parquet) and validate them; adds ``_source`` (the file)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    frames = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_file():
+            raise FileNotFoundError(f"{p}: score table not found")
+        df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+        frames.append(validate_scores(df, str(p)).assign(_source=str(p)))
+    if not frames:
+        raise ValueError("no score table given")
+    return validate_scores(pd.concat(frames, ignore_index=True), " + ".join(map(str, paths)))
+
+
+# ----------------------------------------------------------------------------- comparison
+def _teacher_means(df: pd.DataFrame, eval_sets) -> pd.DataFrame:
+    """Mean scores of the teacher per evaluation set; ValueError naming sets without one."""
+    t = df[df["kind"] == "teacher"]
+    missing = [e for e in eval_sets if e not in set(t["eval_set"])]
+    if missing:
+        raise ValueError(
+            f"no teacher row (kind == 'teacher', the RGB teacher applied to TIR) for evaluation set(s) "
+            f"{', '.join(map(repr, missing))}: the differences to the teacher cannot be computed"
+        )
+    several = t.groupby("eval_set")["tracker"].nunique()
+    if (several > 1).any():
+        raise ValueError(f"several teacher trackers in evaluation set(s) {list(several[several > 1].index)}")
+    return t.groupby("eval_set")[list(METRICS)].mean()
+
+
+def comparison_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per tracker and evaluation set: mean and std over seeds, n_seeds, and the
+    difference of the mean to the teacher of the same set in points. Sorted by eval set, then
+    success (best first)."""
+    df = validate_scores(scores)
+    keys = ["eval_set", "tracker"]
+    teacher = _teacher_means(df, df["eval_set"].unique())
+    g = df.groupby(keys, sort=False)
+    out = g.agg(kind=("kind", "first"), strategy=("strategy", "first"), pair_method=("pair_method", "first"),
+                component=("component", "first"), n_seeds=("success", "size"))
+    for m in METRICS:
+        out[f"{m}_mean"] = g[m].mean()
+        out[f"{m}_std"] = g[m].std(ddof=1)  # NaN for a single run
+    out = out.reset_index()
+    for m in METRICS:
+        ref = out["eval_set"].map(teacher[m])
+        out[f"d_{m}_pts"] = (out[f"{m}_mean"] - ref) * 100.0
+    out.insert(3, "uses_tir_labels", out["kind"] == "supervised_upper_bound")
+    out = out.sort_values(["eval_set", "success_mean"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- claim
+@dataclass
+class ClaimResult:
+    """Does the best distillation strategy beat the teacher by >= margin points of success AUC
+    (mean over seeds) on ``eval_set``? ``seed_*`` give the spread of the per-seed differences."""
+
+    eval_set: str
+    holds: bool
+    margin_pts: float
+    best_tracker: str
+    best_strategy: str | None
+    n_seeds: int
+    best_success_mean: float
+    best_success_std: float
+    teacher_success: float
+    diff_pts: float
+    seed_diffs_pts: list[float] = field(default_factory=list)
+    seed_diff_min_pts: float = math.nan
+    seed_diff_max_pts: float = math.nan
+    seed_std_pts: float = math.nan
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def sentence(self) -> str:
+        verdict = "HOLDS" if self.holds else "DOES NOT HOLD"
+        spread = (f"seed spread: std {self.seed_std_pts:.2f} pts, per-seed differences "
+                  f"{self.seed_diff_min_pts:+.2f} .. {self.seed_diff_max_pts:+.2f} pts"
+                  if self.n_seeds > 1 else "a single seed: no spread measured")
+        return (f"Claim on {self.eval_set}: best distillation strategy {self.best_tracker} "
+                f"{self.best_success_mean:.3f} success AUC (mean of {self.n_seeds} seed(s)) vs teacher "
+                f"{self.teacher_success:.3f}: {self.diff_pts:+.2f} points, needed >= +{self.margin_pts:g} -> "
+                f"{verdict} ({spread}).")
+
+
+def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_MARGIN_PTS) -> ClaimResult:
+    """Compare the distilled tracker with the best mean success on ``eval_set`` with the teacher.
+
+    The difference is rounded to 1e-9 points before the comparison so that float noise in
+    (0.53 - 0.50) * 100 does not decide the verdict.
+    """
+    df = validate_scores(scores)
+    sub = df[df["eval_set"] == eval_set]
+    if sub.empty:
+        raise ValueError(f"evaluation set {eval_set!r} not in the scores (have: {', '.join(sorted(df['eval_set'].unique()))})")
+    teacher = _teacher_means(sub, [eval_set]).loc[eval_set, "success"]
+    dist = sub[sub["kind"] == "distilled"]
+    if dist.empty:
+        raise ValueError(f"no distilled tracker (kind == 'distilled') on evaluation set {eval_set!r}")
+    means = dist.groupby("tracker")["success"].mean().sort_values(ascending=False, kind="stable")
+    best = means.index[0]
+    rows = dist[dist["tracker"] == best]
+    seed_diffs = ((rows["success"] - teacher) * 100.0).tolist()
+    diff = (means.iloc[0] - teacher) * 100.0
+    strat = rows["strategy"].iloc[0]
+    return ClaimResult(
+        eval_set=eval_set, holds=bool(round(diff, 9) >= margin_pts), margin_pts=float(margin_pts),
+        best_tracker=best, best_strategy=None if pd.isna(strat) else str(strat), n_seeds=len(rows),
+        best_success_mean=float(means.iloc[0]), best_success_std=float(rows["success"].std(ddof=1)),
+        teacher_success=float(teacher), diff_pts=float(diff), seed_diffs_pts=[float(v) for v in seed_diffs],
+        seed_diff_min_pts=float(min(seed_diffs)), seed_diff_max_pts=float(max(seed_diffs)),
+        seed_std_pts=float(np.std(seed_diffs, ddof=1)) if len(seed_diffs) > 1 else math.nan,
+    )
+
+
+def claim_checks(scores: pd.DataFrame, margin_pts: float = CLAIM_MARGIN_PTS) -> list[ClaimResult]:
+    """:func:`claim_check` for every evaluation set that has a distilled tracker."""
+    df = validate_scores(scores)
+    sets = sorted(df.loc[df["kind"] == "distilled", "eval_set"].unique())
+    return [claim_check(df, e, margin_pts) for e in sets]
+
+
+# ----------------------------------------------------------------------------- ablations
+def ablation_table(scores: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Success of the distilled trackers grouped by ``by`` ("pair_method" or "component"):
+    one row per (value, strategy), per evaluation set the mean, std, n_seeds and the difference
+    to the teacher in points (wide columns ``<eval_set>.success_mean`` etc.)."""
+    if by not in ("pair_method", "component"):
+        raise ValueError(f"ablation by {by!r}: expected 'pair_method' or 'component'")
+    comp = comparison_table(scores)
+    d = comp[(comp["kind"] == "distilled") & comp[by].notna()].copy()
+    label = d["strategy"].where(d["strategy"].notna(), d["tracker"])
+    d["strategy"] = label.astype(str)
+    d[by] = d[by].astype(str)
+    cols = [by, "strategy"]
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    parts = []
+    for e in sorted(d["eval_set"].unique()):
+        sub = d[d["eval_set"] == e].set_index(cols)[["success_mean", "success_std", "n_seeds", "d_success_pts"]]
+        parts.append(sub.rename(columns=lambda c: f"{e}.{c}"))
+    wide = pd.concat(parts, axis=1)
+    # within a group, best first (by the success averaged over the evaluation sets)
+    order = d.groupby(cols)["success_mean"].mean().reindex(wide.index)
+    wide = wide.assign(_o=order.to_numpy()).reset_index()
+    wide = wide.sort_values([by, "_o"], ascending=[True, False], kind="stable").drop(columns="_o")
+    for c in wide.columns:
+        if c.endswith(".n_seeds"):
+            wide[c] = wide[c].astype("Int64")
+    return wide.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- Markdown
+def _f(v: float, digits: int = 3) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else f"{v:.{digits}f}"
+
+
+def _pm(mean: float, std: float) -> str:
+    if pd.isna(mean):
+        return "–"
+    return f"{mean:.3f} ± {_f(std)}"
+
+
+def _d(v: float) -> str:
+    return "–" if pd.isna(v) else f"{v:+.1f}"
+
+
+COMPARISON_FOOTNOTE = (
+    "Columns: **Success (AUC)** is the area under the success curve (fraction of frames whose overlap "
+    "with the ground truth exceeds each threshold, averaged over thresholds); **Precision** is the fraction "
+    "of frames whose centre error is within the protocol's pixel threshold (20 px for the TIR benchmarks); **Norm. precision** is "
+    "the same with the error normalised by the target size. Each cell is the mean ± sample standard "
+    "deviation over the seeds in **Seeds** (n/a: a single run, no spread measured). **Δ** columns are the "
+    "difference of the mean to the RGB teacher applied to TIR unchanged (kind *teacher*) on the same "
+    "evaluation set, in points (x100); positive is better than the teacher. "
+    f"{UPPER_BOUND_MARK} marks the supervised upper bound: it is fine-tuned **with TIR ground-truth labels** "
+    "and is therefore not a fair competitor of the label-free distillation strategies."
+)
+
+
+def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = None) -> str:
+    """Markdown: one table per evaluation set, the claim checks, and the footnote."""
+    has_norm = comp["norm_precision_mean"].notna().any()
+    lines = ["# Comparison with the RGB teacher", ""]
+    head = ["Tracker", "Kind", "Seeds", "Success (AUC)", "Δ", "Precision", "Δ"]
+    if has_norm:
+        head += ["Norm. precision", "Δ"]
+    for e, sub in comp.groupby("eval_set", sort=True):
+        lines += [f"## {e}", "", "| " + " | ".join(head) + " |", "|" + "|".join(["---", "---", "---:"] + ["---:"] * (len(head) - 3)) + "|"]
+        for r in sub.itertuples():
+            name = f"{r.tracker} {UPPER_BOUND_MARK}" if r.uses_tir_labels else str(r.tracker)
+            kind = "supervised upper bound (TIR labels)" if r.uses_tir_labels else r.kind
+            cells = [name, kind, str(r.n_seeds), _pm(r.success_mean, r.success_std), _d(r.d_success_pts),
+                     _pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
+            if has_norm:
+                cells += [_pm(r.norm_precision_mean, r.norm_precision_std), _d(r.d_norm_precision_pts)]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if claims:
+        lines += ["## Claim check", ""]
+        lines += [f"- {c.sentence()}" for c in claims] + [""]
+    lines += ["---", "", COMPARISON_FOOTNOTE, ""]
+    return "\n".join(lines)
+
+
+def ablation_markdown(table: pd.DataFrame, by: str, teacher: pd.Series | None = None) -> str:
+    """Markdown pivot: rows (value, strategy), one column per evaluation set with
+    "mean ± std (Δ pts)"; ``teacher`` (success mean per eval set) adds a reference row."""
+    title = {"pair_method": "pair method", "component": "distilled component"}.get(by, by)
+    lines = [f"# Ablation by {title}", ""]
+    sets = sorted({c.split(".success_mean")[0] for c in table.columns if c.endswith(".success_mean")})
+    if table.empty or not sets:
+        return "\n".join(lines + [f"No distilled tracker has a {by} in the scores.", ""])
+    head = [title.capitalize(), "Strategy"] + sets
+    lines += ["| " + " | ".join(head) + " |", "|" + "|".join(["---", "---"] + ["---:"] * len(sets)) + "|"]
+    if teacher is not None:
+        lines.append("| *(teacher, no distillation)* | – | " + " | ".join(_f(teacher.get(e)) for e in sets) + " |")
+    for _, r in table.iterrows():
+        cells = [str(r[by]), str(r["strategy"])]
+        for e in sets:
+            m = r.get(f"{e}.success_mean")
+            cells.append("–" if pd.isna(m) else f"{_pm(m, r[f'{e}.success_std'])} ({_d(r[f'{e}.d_success_pts'])}, n={int(r[f'{e}.n_seeds'])})")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "---", "",
+              "Cells: success AUC of the distilled tracker, mean ± sample standard deviation over n seeds "
+              "(n/a: one seed), and in brackets the difference to the RGB teacher on the same evaluation set "
+              "in points (x100). Only strategies of kind *distilled* that name a "
+              f"{title} are listed; compare rows within one {title} group only where the other settings "
+              "of the strategies are the same.", ""]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- writing
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """CSV written atomically; NaN as empty cells."""
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        df.to_csv(fh, index=False, float_format="%.6f")
+
+
+def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: float = CLAIM_MARGIN_PTS) -> dict[str, Path]:
+    """Write comparison.csv/.md, ablation_pairs.csv/.md, ablation_components.csv/.md and
+    claim.csv into ``out_dir``; returns {name: path}."""
+    out = Path(out_dir)
+    df = validate_scores(scores)
+    comp = comparison_table(df)
+    claims = claim_checks(df, margin_pts)
+    teacher = comp[comp["kind"] == "teacher"].set_index("eval_set")["success_mean"]
+    paths = {}
+    paths["comparison.csv"] = out / "comparison.csv"
+    write_csv(comp, paths["comparison.csv"])
+    paths["comparison.md"] = out / "comparison.md"
+    write_text(paths["comparison.md"], comparison_markdown(comp, claims))
+    for by, stem in (("pair_method", "ablation_pairs"), ("component", "ablation_components")):
+        tab = ablation_table(df, by)
+        write_csv(tab, out / f"{stem}.csv")
+        write_text(out / f"{stem}.md", ablation_markdown(tab, by, teacher))
+        paths[f"{stem}.csv"], paths[f"{stem}.md"] = out / f"{stem}.csv", out / f"{stem}.md"
+    claim_df = pd.DataFrame([{**c.as_dict(), "seed_diffs_pts": " ".join(f"{v:.4f}" for v in c.seed_diffs_pts)} for c in claims],
+                            columns=list(ClaimResult.__dataclass_fields__))
+    paths["claim.csv"] = out / "claim.csv"
+    write_csv(claim_df, paths["claim.csv"])
+    for c in claims:
+        log.info("%s", c.sentence())
+    return paths
