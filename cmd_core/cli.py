@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "datasets-table": ("cmd_core.datasets.table", "summarise ingested datasets into datasets.csv/.md"),
     "contact-sheet": ("cmd_core.viz.contact_sheet", "draw aligned RGB | TIR frames with boxes from a manifest"),
     "pairs": ("cmd_core.pairs.cli", "unsupervised RGB-T pairs: generate, quality report, contact sheet"),
+    "track": ("cmd_core.tracking.cli", "run a tracker (DiMP or a classic baseline) on a frames manifest"),
     "compare": ("cmd_core.experiment.cli", "comparison / ablation tables, claim check and plots of the experiment"),
     "evaluate": ("cmd_core.evaluation.cli", "score tracker results with a benchmark's own protocol"),
 }

@@ -107,3 +107,4 @@ def _evaluation_inputs(wildcards):
 
 
 include: "pairs_common.smk"
+include: "track_common.smk"

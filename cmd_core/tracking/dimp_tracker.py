@@ -1,0 +1,200 @@
+"""The DiMP online tracker (Bhat et al., ICCV 2019) on top of :class:`cmd_core.model.DiMPNet`.
+
+initialize(image, box): augment the first frame, extract features in one batch, build the
+filter with the initializer and ``net_opt_iter`` steepest-descent iterations, compute the
+IoU-Net modulation vectors, fill the sample memory.
+
+track(image) -> box: crop around the last position at the current scale, classify, localise the
+peak (not-found / uncertain / hard-negative analysis), refine the box with the IoU-Net by
+gradient ascent, then learn: store the frame in memory (unless not-found or uncertain) and
+re-optimise the filter every ``train_skipping`` frames, or at once (``net_opt_hn_iter``, higher
+learning rate) on hard negatives.
+
+Images are HxW (grayscale, e.g. TIR: replicated to 3 channels) or HxWx3 RGB arrays; boxes are
+(x, y, w, h) in pixels. Features run under ``torch.no_grad``; only the box refinement records a
+graph (with respect to the boxes: the network's parameters do not require grad).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .augmentation import augment, expanded_size, feature_dropout
+from .box_refinement import jitter_boxes, optimize_boxes, select_box
+from .localization import localize
+from .memory import SampleMemory
+from .params import DiMPParams
+from .preprocessing import box_to_crop, crop_square, images_to_tensor, to_rgb
+
+__all__ = ["DiMPTracker", "check_init_box"]
+
+FEATURE_STRIDE = 16
+
+
+def check_init_box(box, image_shape) -> np.ndarray:
+    """The first-frame box as floats; ValueError if it is not finite, has no area or lies outside the image."""
+    b = np.asarray(box, dtype=np.float64).reshape(-1)
+    if b.shape != (4,) or not np.isfinite(b).all():
+        raise ValueError(f"initial box must be 4 finite numbers (x, y, w, h), got {box!r}")
+    H, W = image_shape[:2]
+    if b[2] <= 0 or b[3] <= 0:
+        raise ValueError(f"initial box {b.tolist()} has zero or negative size")
+    if b[0] >= W or b[1] >= H or b[0] + b[2] <= 0 or b[1] + b[3] <= 0:
+        raise ValueError(f"initial box {b.tolist()} lies outside the {W}x{H} image")
+    return b
+
+
+class DiMPTracker:
+    """One-target DiMP tracker; ``initialize`` then ``track`` per frame.
+
+    args:
+        net: a DiMPNet (trained; see :func:`cmd_core.tracking.network.load_network`).
+        params: a :class:`DiMPParams` preset.
+        device: torch device for the network.
+        channels_last: run the convolutions in NHWC layout (faster on CPU).
+    """
+
+    name = "dimp"
+
+    def __init__(self, net, params: DiMPParams, device: str | torch.device = "cpu", channels_last: bool = True):
+        self.params = params
+        self.device = torch.device(device)
+        self.net = net.eval().to(self.device)
+        self.net.requires_grad_(False)
+        if channels_last:
+            self.net.to(memory_format=torch.channels_last)
+        self.flag = "init"
+        self.max_score = float("nan")
+
+    # ---- geometry helpers ---------------------------------------------------------------
+    def _box(self) -> np.ndarray:
+        sz = self.target_sz
+        return np.array([self.pos[1] - (sz[1] - 1) / 2, self.pos[0] - (sz[0] - 1) / 2, sz[1], sz[0]])
+
+    def _set_scale(self, scale: float) -> None:
+        self.target_scale = float(np.clip(scale, self.min_scale_factor, self.max_scale_factor))
+
+    def _features(self, images: np.ndarray):
+        x = images_to_tensor(images, self.device)
+        feats = self.net.extract_backbone_features(x)
+        return feats, self.net.extract_classification_feat(feats)
+
+    # ---- tracker interface --------------------------------------------------------------
+    @torch.no_grad()
+    def initialize(self, image: np.ndarray, box) -> None:
+        p = self.params
+        image = to_rgb(image)
+        b = check_init_box(box, image.shape)
+        self.rng = np.random.default_rng(p.seed)
+        self.gen = torch.Generator().manual_seed(p.seed)
+        self.image_shape = image.shape
+        self.image_sz = np.array(image.shape[:2], dtype=np.float64)
+        self.pos = np.array([b[1] + (b[3] - 1) / 2, b[0] + (b[2] - 1) / 2])
+        self.target_sz = np.array([b[3], b[2]])
+        out = p.image_sample_size
+        self.target_scale = math.sqrt(float(np.prod(self.target_sz * p.search_area_scale))) / out
+        self.base_target_sz = self.target_sz / self.target_scale
+        self.min_scale_factor = float(np.max(10.0 / self.base_target_sz))
+        self.max_scale_factor = max(float(np.min(self.image_sz / self.base_target_sz)), self.min_scale_factor)
+
+        E = expanded_size(p)
+        crop = crop_square(image, self.pos, self.target_scale * E, E)
+        samples = augment(crop.image, p, self.rng)
+        init_box = box_to_crop(self.pos, self.target_sz, crop.pos, crop.scale, out)
+        boxes = np.tile(init_box, (len(samples.shifts), 1))
+        boxes[:, 0] += samples.shifts[:, 1]
+        boxes[:, 1] += samples.shifts[:, 0]
+        feats, clf = self._features(samples.images)
+        boxes_t = torch.as_tensor(boxes, dtype=clf.dtype, device=self.device)
+        if p.use_augmentation and p.aug_dropout and p.aug_dropout[0] > 0:
+            num, prob = p.aug_dropout
+            clf = torch.cat((clf, feature_dropout(clf[:1], int(num), float(prob), self.gen)))
+            boxes_t = torch.cat((boxes_t, boxes_t[:1].expand(int(num), -1)))
+        clf = clf.contiguous()
+
+        init_box_t = torch.as_tensor(init_box, dtype=clf.dtype, device=self.device).reshape(1, 4)
+        if p.use_iou_net:
+            mod_feat = [feats[name][:1] for name in self.net.bb_regressor_layer]
+            self.iou_modulation = self.net.bb_regressor.get_modulation(mod_feat, init_box_t)
+        self.filter, _, _ = self.net.classifier.get_filter(clf.unsqueeze(1), boxes_t.unsqueeze(1),
+                                                           num_iter=p.net_opt_iter, compute_losses=False)
+        self.memory = SampleMemory(clf, boxes_t, p.sample_memory_size, p.init_samples_minimum_weight)
+        self.frame_num = 1
+        self.flag = "init"
+        self.max_score = float("nan")
+
+    def track(self, image: np.ndarray) -> np.ndarray:
+        """Track one frame; returns the box (x, y, w, h)."""
+        p = self.params
+        image = to_rgb(image)
+        if image.shape != self.image_shape:
+            raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} differs from the first frame's "
+                             f"{self.image_shape[1]}x{self.image_shape[0]}")
+        self.frame_num += 1
+        out = p.image_sample_size
+        with torch.no_grad():
+            crop = crop_square(image, self.pos, self.target_scale * out, out, p.border_mode, p.patch_max_scale_change)
+            feats, clf = self._features(crop.image[None])
+            scores = self.net.classifier.classify(self.filter, clf)[0, 0]
+            cell = FEATURE_STRIDE * crop.scale  # image pixels per score cell
+            loc = localize(scores.float().cpu(), self.target_sz / cell, (self.pos - crop.pos) / cell, p)
+        self.flag, self.max_score = loc.flag, loc.max_score
+
+        if loc.flag != "not_found":
+            new_pos = crop.pos + loc.disp * cell
+            inside = (p.target_inside_ratio - 0.5) * self.target_sz
+            self.pos = np.maximum(np.minimum(new_pos, self.image_sz - inside), inside)
+            if p.use_iou_net:
+                self._refine(feats, crop, p.update_scale_when_uncertain or loc.flag != "uncertain")
+
+        if p.update_classifier and loc.flag not in ("not_found", "uncertain"):
+            with torch.no_grad():
+                self._learn(clf, crop, hard_negative=loc.flag == "hard_negative")
+        return self._box()
+
+    # ---- internals ------------------------------------------------------------------------
+    def _refine(self, feats, crop, update_scale: bool) -> None:
+        p = self.params
+        out = p.image_sample_size
+        with torch.no_grad():
+            iou_feat = self.net.bb_regressor.get_iou_feat([feats[name] for name in self.net.bb_regressor_layer])
+        init_box = torch.as_tensor(box_to_crop(self.pos, self.target_sz, crop.pos, crop.scale, out),
+                                   dtype=torch.float32)
+        boxes = jitter_boxes(init_box, p, self.gen)
+        mod = self.iou_modulation
+        dev = self.device
+
+        def predict(b: torch.Tensor) -> torch.Tensor:
+            return self.net.bb_regressor.predict_iou(mod, iou_feat, b.to(dev).reshape(1, -1, 4)).reshape(-1).cpu()
+
+        boxes, ious = optimize_boxes(predict, boxes, p.box_refinement_iter, p.box_refinement_step_length,
+                                     p.box_refinement_step_decay, p.box_refinement_space)
+        box = select_box(boxes, ious, p)
+        if box is None:
+            return
+        box = box.double().numpy()
+        center = np.array([box[1] + (box[3] - 1) / 2, box[0] + (box[2] - 1) / 2])
+        self.pos = (center - (out - 1) / 2) * crop.scale + crop.pos
+        self.target_sz = np.array([box[3], box[2]]) * crop.scale
+        if update_scale:
+            self._set_scale(math.sqrt(float(np.prod(self.target_sz / self.base_target_sz))))
+
+    def _learn(self, clf: torch.Tensor, crop, hard_negative: bool) -> None:
+        p = self.params
+        box = box_to_crop(self.pos, self.target_sz, crop.pos, crop.scale, p.image_sample_size)
+        lr = p.hard_negative_learning_rate if hard_negative else p.learning_rate
+        self.memory.add(clf[0], torch.as_tensor(box, dtype=clf.dtype, device=self.device), lr)
+        if hard_negative:
+            num_iter = p.net_opt_hn_iter
+        elif (self.frame_num - 1) % p.train_skipping == 0:
+            num_iter = p.net_opt_update_iter
+        else:
+            num_iter = 0
+        if num_iter > 0:
+            feat, boxes, weights = self.memory.samples()
+            self.filter, _, _ = self.net.classifier.filter_optimizer(
+                self.filter, feat=feat.unsqueeze(1), bb=boxes.unsqueeze(1), sample_weight=weights.reshape(-1, 1),
+                num_iter=num_iter, compute_losses=False)

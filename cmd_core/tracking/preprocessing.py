@@ -1,0 +1,126 @@
+"""Image preparation for the DiMP tracker: 8-bit RGB conversion, square crops with replicate
+padding, resizing, and ImageNet-normalised tensors.
+
+Conventions (as pytracking): positions are (y, x) pixel centres, a box (x, y, w, h) has centre
+(x + (w-1)/2, y + (h-1)/2). A crop of integer side S around position p is resized to ``out``
+pixels; crop pixel c maps to image pixel ``(c - (out-1)/2) * scale + sample_pos`` with
+``scale = S / out`` and ``sample_pos`` the crop centre.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "to_uint8", "to_rgb", "Crop", "crop_square", "images_to_tensor",
+           "box_to_crop", "crop_to_image_pos"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def to_uint8(image: np.ndarray, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """8-bit copy of an image: uint8 passes through; other types are mapped linearly from
+    [lo, hi] (default: the image's 0.5 / 99.5 percentiles, e.g. for 16-bit TIR) and clipped."""
+    if image.dtype == np.uint8:
+        return image
+    img = image.astype(np.float32)
+    if lo is None or hi is None:
+        lo, hi = np.percentile(img, (0.5, 99.5)) if img.size else (0.0, 1.0)
+    scale = 255.0 / max(float(hi) - float(lo), 1e-6)
+    return np.clip((img - float(lo)) * scale, 0, 255).astype(np.uint8)
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 from a grayscale (HxW or HxWx1) or 3-channel image; gray is replicated so TIR
+    frames go through the RGB-trained network unchanged."""
+    img = to_uint8(np.asarray(image))
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.ndim == 2:
+        return np.repeat(img[:, :, None], 3, axis=2)
+    if img.ndim == 3 and img.shape[2] == 3:
+        return img
+    if img.ndim == 3 and img.shape[2] == 4:
+        return img[:, :, :3]
+    raise ValueError(f"expected a grayscale or 3-channel image, got shape {img.shape}")
+
+
+@dataclass(frozen=True)
+class Crop:
+    """A resized square crop and its geometry: ``pos`` (y, x) centre and ``scale`` image px / crop px."""
+
+    image: np.ndarray
+    pos: np.ndarray
+    scale: float
+
+
+def crop_square(image: np.ndarray, pos, sample_size: float, out_size: int, mode: str = "replicate",
+                max_scale_change: float | None = None) -> Crop:
+    """Crop a square of side ``sample_size`` image pixels centred on ``pos`` (y, x) and resize it to
+    ``out_size``. Outside the image the border pixels are replicated.
+
+    ``mode='inside_major'`` (Super DiMP) shrinks a crop larger than the image by at most
+    ``max_scale_change`` (the smaller axis ratio decides) and shifts it to lie inside the image
+    where possible, so less of the crop is padding.
+    """
+    H, W = image.shape[:2]
+    side = max(int(round(float(sample_size))), 2)
+    posi = np.round(np.asarray(pos, dtype=np.float64)).astype(np.int64)
+    if mode == "inside_major":
+        shrink = min(side / H, side / W)
+        shrink = min(max(shrink, 1.0), max_scale_change or 1.0)
+        side = max(int(side / shrink), 2)
+    tl = posi - (side - 1) // 2
+    if mode == "inside_major":
+        im_sz = np.array([H, W])
+        br = tl + side
+        tl = tl + np.maximum(-tl, 0) - np.maximum(br - im_sz, 0)
+        br = tl + side
+        outside = (np.maximum(-tl, 0) + np.maximum(br - im_sz, 0)) // 2
+        tl = np.where(outside > 0, -outside, tl)
+    ys = np.clip(np.arange(tl[0], tl[0] + side), 0, H - 1)
+    xs = np.clip(np.arange(tl[1], tl[1] + side), 0, W - 1)
+    if ys[0] == tl[0] and xs[0] == tl[1] and ys[-1] == tl[0] + side - 1 and xs[-1] == tl[1] + side - 1:
+        patch = image[tl[0]:tl[0] + side, tl[1]:tl[1] + side]  # fully inside: a view, no gather
+    else:
+        patch = image[ys[:, None], xs[None, :]]
+    if side != out_size:
+        interp = cv2.INTER_AREA if side > out_size else cv2.INTER_LINEAR
+        patch = cv2.resize(np.ascontiguousarray(patch), (out_size, out_size), interpolation=interp)
+    center = tl.astype(np.float64) + (side - 1) / 2.0
+    return Crop(np.ascontiguousarray(patch), center, side / out_size)
+
+
+def box_to_crop(pos, target_sz, crop_pos, crop_scale: float, out_size: int) -> np.ndarray:
+    """Target (centre ``pos`` (y, x), size ``target_sz`` (h, w)) as an (x, y, w, h) box in crop pixels."""
+    pos, target_sz, crop_pos = (np.asarray(v, dtype=np.float64) for v in (pos, target_sz, crop_pos))
+    center = (pos - crop_pos) / crop_scale + (out_size - 1) / 2.0
+    size = target_sz / crop_scale
+    tl = center - (size - 1) / 2.0
+    return np.array([tl[1], tl[0], size[1], size[0]])
+
+
+def crop_to_image_pos(crop_yx, crop_pos, crop_scale: float, out_size: int) -> np.ndarray:
+    """Crop coordinates (y, x) -> image coordinates."""
+    return (np.asarray(crop_yx, dtype=np.float64) - (out_size - 1) / 2.0) * crop_scale + np.asarray(crop_pos)
+
+
+_MEAN = torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1) * 255.0
+_INV_STD = 1.0 / (torch.tensor(IMAGENET_STD).reshape(1, 3, 1, 1) * 255.0)
+
+
+def images_to_tensor(images, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Stack HxWx3 uint8 RGB images into an ImageNet-normalised (N, 3, H, W) float tensor.
+
+    The result is channels_last in memory (it comes from NHWC data), which the convolutions
+    prefer on CPU.
+    """
+    arr = np.stack([np.asarray(im) for im in images]) if not isinstance(images, np.ndarray) else images
+    if arr.ndim == 3:
+        arr = arr[None]
+    t = torch.from_numpy(np.ascontiguousarray(arr)).to(device).permute(0, 3, 1, 2).float()
+    return (t - _MEAN.to(t.device)) * _INV_STD.to(t.device)

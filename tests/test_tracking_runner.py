@@ -1,0 +1,140 @@
+"""Runner, CLI and result files of the tracking stage, on a tiny synthetic sequence (a bright
+square moving on a dark background) written as a frames manifest. Also hosts the helpers the
+other tracking tests import."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmd_core.evaluation import read_boxes, read_times
+from cmd_core.tracking.cli import track
+
+H, W, SIDE = 120, 160, 32
+
+
+def square_frames(n: int = 8, step=(4, 2), start=(30, 40), colour: bool = False, size=(H, W)):
+    """Frames (list of HxW or HxWx3 uint8) and GT boxes (n, 4) of a bright square (with a darker
+    centre) moving by ``step`` (dx, dy) per frame over a dim textured, noisy background."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:size[0], 0:size[1]]
+    background = 30 + 20 * np.sin(xx / 7.0) * np.cos(yy / 9.0)
+    frames, boxes = [], []
+    for i in range(n):
+        x, y = start[0] + step[0] * i, start[1] + step[1] * i
+        img = background + rng.normal(0, 2, size)
+        img[y:y + SIDE, x:x + SIDE] = 220
+        img[y + 8:y + SIDE - 8, x + 8:x + SIDE - 8] = 120
+        img = np.clip(img, 0, 255).astype(np.uint8)
+        if colour:
+            img = np.stack([img, (img * 0.5).astype(np.uint8), 255 - img], axis=2)
+        frames.append(img)
+        boxes.append((x, y, SIDE, SIDE))
+    return frames, np.array(boxes, dtype=np.float64)
+
+
+def write_sequence(root: Path, name: str, frames, boxes, modality: str = "tir") -> pd.DataFrame:
+    """Write frames as PNGs and return frames-manifest rows (only the columns the runner reads)."""
+    d = root / name
+    d.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, (img, b) in enumerate(zip(frames, boxes)):
+        path = d / f"{i:04d}.png"
+        cv2.imwrite(str(path), img if img.ndim == 2 else img[:, :, ::-1])
+        row = {"dataset": "t", "split": "test", "sequence": name, "frame": i, "packing": "files",
+               "rgb_path": None, "tir_path": None}
+        row[f"{modality}_path"] = str(path)
+        for mod in ("rgb", "tir"):
+            ok = mod == modality
+            for k, v in zip("xywh", b):
+                row[f"gt_{mod}_{k}"] = float(v) if ok else None
+            row[f"gt_{mod}_valid"] = ok
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_manifest(tmp_path: Path, seqs: dict[str, tuple], modality: str = "tir") -> Path:
+    df = pd.concat([write_sequence(tmp_path / "frames", name, f, b, modality) for name, (f, b) in seqs.items()])
+    path = tmp_path / "m.frames.parquet"
+    df.to_parquet(path)
+    return path
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(a[:, 0], b[:, 0])
+    y0 = np.maximum(a[:, 1], b[:, 1])
+    x1 = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2])
+    y1 = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    return inter / (a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter)
+
+
+def test_static_runner_writes_pytracking_files(tmp_path):
+    frames, boxes = square_frames(6)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes), "b": (frames[:3], boxes[:3])})
+    out = tmp_path / "out"
+    summary = track(str(manifest), "tir", "static", str(out), marker=str(tmp_path / "done.json"))
+    assert summary["status"] == "done" and set(summary["sequences"]) == {"a", "b"}
+    res = read_boxes(out / "a.txt")
+    assert res.shape == (6, 4) and np.allclose(res, boxes[0])
+    assert len(read_times(out / "a_time.txt")) == 6
+    assert json.loads((tmp_path / "done.json").read_text())["frames"] == 9
+
+
+def test_unavailable_baseline_records_reason(tmp_path):
+    frames, boxes = square_frames(3)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes)})
+    import cv2 as _cv2
+
+    kind = "kcf" if not hasattr(_cv2, "TrackerKCF_create") else "csrt"
+    if hasattr(_cv2, "TrackerCSRT_create") and hasattr(_cv2, "TrackerKCF_create"):
+        pytest.skip("this OpenCV has KCF and CSRT")
+    summary = track(str(manifest), "tir", kind, str(tmp_path / "o"), marker=str(tmp_path / "m.json"))
+    assert summary["status"] == "unavailable" and "opencv-contrib" in summary["reason"]
+    assert json.loads((tmp_path / "m.json").read_text())["status"] == "unavailable"
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_dimp_untrained_end_to_end(tmp_path, colour):
+    """Untrained CPU-preset DiMP runs through the runner on gray and colour frames and writes valid files."""
+    frames, boxes = square_frames(5, colour=colour)
+    modality = "rgb" if colour else "tir"
+    manifest = write_manifest(tmp_path, {"s": (frames, boxes)}, modality)
+    out = tmp_path / "res"
+    summary = track(str(manifest), modality, "dimp", str(out), preset="cpu", allow_untrained=True, threads=2)
+    assert summary["untrained"] and summary["frames"] == 5
+    res = read_boxes(out / "s.txt")
+    times = read_times(out / "s_time.txt")
+    assert res.shape == (5, 4) and np.isfinite(res).all() and (res[:, 2:] > 0).all()
+    assert np.allclose(res[0], boxes[0], atol=1e-3)
+    assert len(times) == 5 and (times > 0).all()
+
+
+def test_cli_refuses_untrained_and_reports(tmp_path, capsys):
+    from cmd_core.cli import main
+
+    frames, boxes = square_frames(3)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes)})
+    with pytest.raises(SystemExit):
+        main(["track", "--help"])
+    capsys.readouterr()
+    import argparse
+
+    from cmd_core.tracking import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(["--manifest", str(manifest), "--modality", "tir", "--tracker", "dimp",
+                              "--preset", "cpu", "--out", str(tmp_path / "o")])
+    with pytest.raises(ValueError, match="needs trained weights"):
+        cli.run(args)
+    args = parser.parse_args(["--manifest", str(manifest), "--modality", "tir", "--tracker", "static",
+                              "--out", str(tmp_path / "o2"), "--sequences", "a", "--integer"])
+    assert cli.run(args) == 0
+    assert "tracked 1 sequence" in capsys.readouterr().out
+    assert (tmp_path / "o2" / "a.txt").read_text().splitlines()[0] == "30\t40\t32\t32"
