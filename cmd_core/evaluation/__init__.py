@@ -21,6 +21,7 @@ from .readers import (
     read_attributes,
     read_boxes,
     read_ground_truth,
+    read_manifest_attributes,
     read_manifest_gt,
     read_numbers,
     read_results,
@@ -32,7 +33,7 @@ from .report import write_pytracking_results, write_report
 __all__ = [
     "ATTRIBUTE_NAMES", "PRESETS", "Protocol", "Track", "TrackerEvaluation", "detect_gt_format",
     "evaluate_results", "evaluate_tracker", "frame_errors", "get_protocol", "iou", "polygon_to_xywh",
-    "read_attributes", "read_boxes", "read_ground_truth", "read_manifest_gt", "read_numbers",
+    "read_attributes", "read_boxes", "read_ground_truth", "read_manifest_attributes", "read_manifest_gt", "read_numbers",
     "read_perfmat", "read_results", "read_sequence_list", "read_times", "riemann_auc",
     "scores_from_average_curves", "scores_from_curves", "scores_from_perfmat",
     "write_pytracking_results", "write_report",

@@ -287,6 +287,21 @@ def read_manifest_gt(path: str | Path, sequences: list[str] | None = None, colum
     return out
 
 
+def read_manifest_attributes(path: str | Path, sequences: list[str]):
+    """Per-sequence attribute flags from a frame manifest's ``attributes`` column (comma-separated
+    names per sequence, as the LSOTB-TIR / PTB-TIR adapters store them) as read_attributes returns
+    them; None when the manifest carries no attributes."""
+    import pandas as pd
+
+    df = pd.read_parquet(path, columns=["sequence", "attributes"])
+    per_seq = df.dropna(subset=["attributes"]).groupby("sequence")["attributes"].first()
+    if per_seq.empty:
+        return None
+    names = sorted({a for text in per_seq for a in text.split(",") if a})
+    flags = {s: [a in set(per_seq.get(s, "").split(",")) for a in names] for s in sequences}
+    return pd.DataFrame.from_dict(flags, orient="index", columns=names).astype(bool)
+
+
 def read_attributes(root: str | Path, sequences: list[str], names: tuple[str, ...] | None = None):
     """Per-sequence attribute flags as a DataFrame (index sequence, one bool column per attribute).
 
