@@ -24,13 +24,7 @@ from cmd_core.model import (
 from cmd_core.model.checkpoint import RestrictedUnpickler
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is fastest and leaves the other cores to parallel test workers."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 # Constructor keywords as stored in the official dimp18.pth (ltr/train_settings/dimp/dimp18.py).
 DIMP18_KWDS = dict(filter_size=4, backbone_pretrained=True, optim_iter=5, clf_feat_norm=True, final_conv=True,

@@ -21,13 +21,7 @@ from cmd_core.model import (
 from cmd_core.model.classifier import InstanceL2Norm, distance_bins
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is fastest and leaves the other cores to parallel test workers."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 # Expected state-dict key prefixes of the official checkpoints (dimp-reference.md, "Checkpoints").
 OPTIMIZER_KEYS = ["classifier.filter_optimizer.log_step_length", "classifier.filter_optimizer.filter_reg",

@@ -9,13 +9,7 @@ from torchvision.ops import roi_align
 from cmd_core.model.prroi_pool import PrRoIPool2D, prroi_pool2d, prroi_pool2d_rois, triangle_antiderivative
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is fastest and leaves the other cores to parallel test workers."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _interp(feat: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .background import LAYOUTS, Occluder, WorldSpec, ground_top, layout_unit
-from .shapes import ARTICULATED, KINDS, PARTS, RELATIVE_SIZE
+from .shapes import KINDS, PARTS, RELATIVE_SIZE
 from .textures import smooth_series
 
 CAMERA_MODELS = ("static", "pan", "drone", "handheld")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from cmd_core.datasets.listing import list_images
-from cmd_core.datasets.parsers import read_attribute_flags, read_boxes
+from cmd_core.datasets.parsers import read_attribute_flags, read_boxes, read_voc_xml
 from cmd_core.datasets.spec import GtTrack, Issue, SequenceSpec
 
 
@@ -75,3 +75,21 @@ def tir_sequence(name: str, split: str, img_dir: Path, gt_file: Path | None, att
         except ValueError as exc:
             seq.issues.append(Issue(str(att_file), str(exc).split(": ", 1)[-1], line=1))
     return seq
+
+
+def read_frame_xmls(seq: SequenceSpec, images: list, ann_dir: Path, modality: str) -> None:
+    """Append the objects of one VOC XML per frame (`<ann_dir>/<image stem>.xml`) to `seq`;
+    a missing or unreadable file becomes an issue of that frame, never a silent gap."""
+    for f, p in enumerate(images):
+        xml = ann_dir / (Path(p).stem + ".xml")
+        if not xml.is_file():
+            seq.issues.append(Issue(str(xml), "missing annotation file", frame=f, missing=True))
+            continue
+        try:
+            objs = read_voc_xml(xml, f, modality)
+        except ValueError as exc:
+            seq.issues.append(Issue(str(xml), str(exc).split(": ", 1)[-1], frame=f))
+            continue
+        for o in objs:
+            o.file = str(xml)
+        seq.objects.extend(objs)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from cmd_core.datasets.listing import list_images, pair_by_number, require_dir
-from cmd_core.datasets.parsers import read_voc_xml
-from cmd_core.datasets.spec import Issue, SequenceSpec
+from cmd_core.datasets.adapters.common import read_frame_xmls
+from cmd_core.datasets.spec import SequenceSpec
 
 
 def llvip(root: Path, split: str, options: dict) -> list[SequenceSpec]:
@@ -31,18 +31,7 @@ def llvip(root: Path, split: str, options: dict) -> list[SequenceSpec]:
         seq.rgb, seq.tir, issues = pair_by_number(list_images(vis), list_images(ir), str(vis), str(ir))
         seq.issues.extend(issues)
         if ann_root.is_dir():
-            for f, p in enumerate(seq.rgb):
-                xml = ann_root / (Path(p or seq.tir[f]).stem + ".xml")
-                if not xml.is_file():
-                    seq.issues.append(Issue(str(xml), "missing annotation file", frame=f, missing=True))
-                    continue
-                try:
-                    objs = read_voc_xml(xml, f, "both")
-                except ValueError as exc:
-                    seq.issues.append(Issue(str(xml), str(exc).split(": ", 1)[-1], frame=f))
-                    continue
-                for o in objs:
-                    o.file = str(xml)
-                seq.objects.extend(objs)
+            images = [p or t for p, t in zip(seq.rgb, seq.tir)]
+            read_frame_xmls(seq, images, ann_root, "both")
         seqs.append(seq)
     return seqs

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from cmd_core.datasets.listing import list_images, require_dir
-from cmd_core.datasets.parsers import read_voc_xml
-from cmd_core.datasets.spec import FrameLabels, GtTrack, Issue, SequenceSpec
+from cmd_core.datasets.adapters.common import read_frame_xmls
+from cmd_core.datasets.spec import FrameLabels, GtTrack, SequenceSpec
 
 
 def _single_track(seq: SequenceSpec, n: int, ann_dir: Path) -> None:
@@ -44,19 +44,7 @@ def lsotb_train(root: Path, split: str, options: dict) -> list[SequenceSpec]:
             seq = SequenceSpec(name=f"{part.name}/{vdir.name}", split=split)
             seq.tir = list_images(vdir)
             ann_dir = ann_root / part.name / vdir.name
-            for f, p in enumerate(seq.tir):
-                xml = ann_dir / (Path(p).stem + ".xml")
-                if not xml.is_file():
-                    seq.issues.append(Issue(str(xml), "missing annotation file", frame=f, missing=True))
-                    continue
-                try:
-                    objs = read_voc_xml(xml, f, "tir")
-                except ValueError as exc:
-                    seq.issues.append(Issue(str(xml), str(exc).split(": ", 1)[-1], frame=f))
-                    continue
-                for o in objs:
-                    o.file = str(xml)
-                seq.objects.extend(objs)
+            read_frame_xmls(seq, seq.tir, ann_dir, "tir")
             _single_track(seq, len(seq.tir), ann_dir)
             seqs.append(seq)
     return seqs
