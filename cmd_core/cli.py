@@ -19,6 +19,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "contact-sheet": ("cmd_core.viz.contact_sheet", "draw aligned RGB | TIR frames with boxes from a manifest"),
     "pairs": ("cmd_core.pairs.cli", "unsupervised RGB-T pairs: generate, quality report, contact sheet"),
     "track": ("cmd_core.tracking.cli", "run a tracker (DiMP or a classic baseline) on a frames manifest"),
+    "train": ("cmd_core.training.cli", "supervised DiMP training (the RGB teacher) on a labelled frames manifest"),
+    "distill": ("cmd_core.distill.cli", "cross-modal distillation of one strategy / seed, or the supervised TIR upper bound"),
     "compare": ("cmd_core.experiment.cli", "comparison / ablation tables, claim check and plots of the experiment"),
     "evaluate": ("cmd_core.evaluation.cli", "score tracker results with a benchmark's own protocol"),
 }

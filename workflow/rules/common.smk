@@ -107,4 +107,7 @@ def _evaluation_inputs(wildcards):
 
 
 include: "pairs_common.smk"
+include: "train_common.smk"
+include: "distill_common.smk"
+include: "experiment_common.smk"
 include: "track_common.smk"

@@ -2,7 +2,8 @@
 # config["tracking"]: {purposes, threads, device, integer_boxes, trackers: {NAME: {type, preset, checkpoint, modality}}}
 
 TRACKING = config.get("tracking") or {}
-TRACKERS = TRACKING.get("trackers") or {}
+# Configured trackers plus the experiment's (teacher, distilled students, upper bound, baselines).
+TRACKERS = {**(TRACKING.get("trackers") or {}), **EXPERIMENT_TRACKERS}
 TRACKING_PURPOSES = TRACKING.get("purposes") or ["eval_tir", "eval_rgbt"]
 # Purposes whose datasets have RGB images (an RGB tracker runs only on those).
 RGB_PURPOSES = {"eval_rgbt", "eval_rgb", "teacher_train", "distill"}

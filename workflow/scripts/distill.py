@@ -1,0 +1,39 @@
+"""One distillation job (rule distill): lease a GPU first, then train (resumes after a kill).
+
+The work is under the ``__main__`` guard: DataLoader workers start with forkserver and re-import
+this file, where no ``snakemake`` object exists.
+"""
+
+import json
+import os
+
+# Passive OpenMP waiting: several jobs sharing few cores otherwise spin-wait and run ~10x slower.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def main(sm) -> None:
+    from cmd_core.gpu_lease import lease_gpu
+
+    lease = lease_gpu()  # before anything initialises CUDA
+    from pathlib import Path
+
+    from cmd_core.distill.train import distill
+    from cmd_core.logs import job_logging
+
+    with job_logging(sm.log[0]) as log:
+        settings = dict(sm.params.settings)
+        device = settings.pop("device")
+        device = lease.device if device in ("auto", "cuda") else device
+        log.info("strategy %s seed %s on %s (batch size %s, attempt %s)", sm.wildcards.strategy, sm.wildcards.seed,
+                 device, sm.resources.batch_size, getattr(sm, "attempt", 1))
+        summary = distill(sm.wildcards.strategy, sm.input.pairs, sm.input.frames, sm.input.teacher,
+                          Path(sm.output.checkpoint).parent, seed=int(sm.wildcards.seed),
+                          batch_size=int(sm.resources.batch_size), threads=sm.threads, device=device,
+                          final_path=sm.output.checkpoint, strategies=dict(sm.params.strategies),
+                          pair_methods=list(sm.params.pair_methods), plot_path=sm.output.plot,
+                          keep_epoch_checkpoints=False, progress=False, **settings)
+        log.info("distilled: %s", json.dumps(summary, default=str))
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821  (injected by Snakemake)
