@@ -6,4 +6,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="$("$root/tools/bootstrap-env.sh")"
 export PATH="$venv/bin:$PATH"
 cd "$root"
-exec snakemake --cores all "$@" all
+exec snakemake --cores all all "$@"
