@@ -76,3 +76,22 @@ def test_batchnorm_setting():
     assert resolve_strategy("full")["batchnorm"] == "train"
     with pytest.raises(StrategyError, match="batchnorm must be one of"):
         resolve_strategy({"pairs": "central", "mode": "official", "batchnorm": "sometimes"}, name="b")
+
+
+def test_validated_default_config_strategies_resolve():
+    """The workflow validates config (filling schema defaults) before jobs resolve the strategies:
+    the filled-in config must still give valid strategies (no loss of the other mode added)."""
+    from pathlib import Path
+
+    import yaml
+    from snakemake.utils import validate
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = yaml.safe_load((root / "config/config.yaml").read_text())
+    cfg["distill"] = {"strategies": {"mine": {"pairs": "random", "mode": "distill", "losses": {"response": 1.0}}}}
+    validate(cfg, str(root / "workflow/schemas/config.schema.yaml"))
+    resolved = resolve_strategies(cfg["distill"]["strategies"])
+    assert resolved["mine"]["losses"]["response"] == 1.0 and "clf" not in resolved["mine"]["losses"]
+    default_cfg = yaml.safe_load((root / "config/config.yaml").read_text())
+    validate(default_cfg, str(root / "workflow/schemas/config.schema.yaml"))
+    assert set(resolve_strategies(default_cfg["distill"]["strategies"])) == set(DEFAULT_STRATEGIES)
