@@ -52,6 +52,9 @@ def read_per_attribute(path, eval_set: str, tracker: str | None = None, seed=Non
     missing = [c for c in ATTRIBUTE_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"{path}: not a per_attribute.csv of the evaluation toolkit (missing {', '.join(missing)})")
+    if df.empty:  # an evaluation set without attribute annotations (e.g. the RGBT234 layout)
+        log.info("%s: no attribute annotations for %s", path, eval_set)
+        return pd.DataFrame(columns=ATTRIBUTE_COLUMNS + ["eval_set", "seed"])
     return _tag(df[ATTRIBUTE_COLUMNS], path, eval_set, tracker, seed, source_tracker)
 
 
