@@ -121,3 +121,20 @@ def validate_table(table: pa.Table, kind: str) -> pa.Table:
 def empty_table(kind: str) -> pa.Table:
     """An empty, valid manifest of `kind` (the objects manifest is always written, even if empty)."""
     return schema_for(kind).empty_table()
+
+
+def read_manifest(path, kind: str, columns: list[str] | None = None, missing_hint: str = ""):
+    """Read a manifest of `kind` (checked in the schema metadata) as a DataFrame, optionally only
+    `columns`; FileNotFoundError / ValueError name the file."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {kind} manifest does not exist{missing_hint}")
+    meta = pq.read_schema(path).metadata or {}
+    found = meta.get(b"cmd_manifest_kind", b"").decode()
+    if found != kind:
+        raise ValueError(f"{path}: not a {kind} manifest (kind {found!r})")
+    return pq.read_table(path, columns=columns).to_pandas()

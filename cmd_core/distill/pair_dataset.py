@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import torch
 from torch.utils.data import Dataset
 
+from cmd_core.datasets.schema import read_manifest
 from cmd_core.training.processing import (ProcessingSettings, augment_color, box_to_crop, crop_geometry, crop_square,
                                           gaussian_label, jitter_box, perturb_boxes, sample_box_gmm, to_gray3,
                                           to_rgb_uint8)
@@ -55,13 +55,7 @@ def read_pairs(path: str | Path, method: str | None = None) -> pd.DataFrame:
     """The pair manifest as a DataFrame (clear errors: missing, not a pair manifest, empty,
     another method than expected, no pair with a positive-size box)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: pair manifest does not exist (run the pairs rule first)")
-    meta = pq.read_schema(path).metadata or {}
-    kind = meta.get(b"cmd_manifest_kind", b"").decode()
-    if kind != "pairs":
-        raise ValueError(f"{path}: not a pair manifest (kind {kind!r})")
-    df = pq.read_table(path, columns=_PAIR_COLS).to_pandas()
+    df = read_manifest(path, "pairs", _PAIR_COLS, " (run the pairs rule first)")
     if len(df) == 0:
         raise EmptyPairsError(f"{path}: the pair manifest is empty - nothing to distil on (did the pair generator "
                               "find no frames, or fallback 'none' drop them all?)")

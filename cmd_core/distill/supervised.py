@@ -15,9 +15,8 @@ from typing import Any
 import torch
 
 from cmd_core.training.teacher import build_teacher_trainer
-from cmd_core.training.trainer import save_training_checkpoint
 
-from .train import load_teacher, scaled_lr_groups, teacher_train_config
+from .train import finalize, load_teacher, scaled_lr_groups, teacher_train_config
 
 __all__ = ["train_supervised_tir", "USES_LABELS"]
 
@@ -34,10 +33,7 @@ def train_supervised_tir(manifest: str | Path, teacher_checkpoint: str | Path, o
     Returns a summary like :func:`cmd_core.distill.train.distill`; the final checkpoint (loadable by
     ``cmd_core.tracking.network.load_network``) records ``uses_labels=True``.
     """
-    import contextlib
-
     from cmd_core.model import load_state_dict_checked
-    from cmd_core.training.trainer import find_checkpoints
 
     teacher, ckpt = load_teacher(teacher_checkpoint)
     tcfg = teacher_train_config(ckpt)
@@ -71,14 +67,6 @@ def train_supervised_tir(manifest: str | Path, teacher_checkpoint: str | Path, o
                "wall_s": time.perf_counter() - t0, "last": history[-1] if history else None,
                "log": str(trainer.log_path), "plot": str(trainer.plot_path), "final": None}
     if trainer.epoch >= int(epochs):
-        net = trainer.actor.net
-        save_training_checkpoint(final_path, {
-            "net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-            "config": dict(getattr(net, "config", {}) or {}), "net_type": type(net).__name__, "epoch": trainer.epoch,
-            "final": True, "uses_labels": True, "train_config": config, "history": trainer.history})
-        summary["final"] = str(final_path)
-        if not keep_epoch_checkpoints:
-            for _, p in find_checkpoints(out_dir):
-                with contextlib.suppress(FileNotFoundError):
-                    p.unlink()
+        summary["final"] = str(finalize(trainer, final_path, out_dir, config, keep_epoch_checkpoints,
+                                        uses_labels=True))
     return summary

@@ -168,14 +168,20 @@ def distill(strategy: str | dict[str, Any], pairs_path: str | Path, frames_path:
                "log": str(trainer.log_path), "plot": str(trainer.plot_path), "final": None,
                "workers": loader_workers(threads, trainer.device), "device": str(trainer.device)}
     if trainer.epoch >= int(epochs):
-        net = trainer.actor.net
-        save_training_checkpoint(final_path, {
-            "net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-            "config": dict(getattr(net, "config", {}) or {}), "net_type": type(net).__name__,
-            "epoch": trainer.epoch, "final": True, "train_config": job, "history": trainer.history})
-        summary["final"] = str(final_path)
-        if not keep_epoch_checkpoints:
-            for _, p in find_checkpoints(out_dir):
-                with contextlib.suppress(FileNotFoundError):
-                    p.unlink()
+        summary["final"] = str(finalize(trainer, final_path, out_dir, job, keep_epoch_checkpoints))
     return summary
+
+
+def finalize(trainer, final_path, out_dir, train_config: dict, keep_epoch_checkpoints: bool, **extra) -> Path:
+    """Write the final checkpoint (loadable by the tracker) atomically; then, unless kept, delete the
+    per-epoch checkpoints (only after success, so a killed job can still resume)."""
+    net = trainer.actor.net
+    save_training_checkpoint(final_path, {
+        "net": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        "config": dict(getattr(net, "config", {}) or {}), "net_type": type(net).__name__,
+        "epoch": trainer.epoch, "final": True, "train_config": train_config, "history": trainer.history, **extra})
+    if not keep_epoch_checkpoints:
+        for _, p in find_checkpoints(out_dir):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+    return Path(final_path)

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from cmd_core.datasets.ingest import load_frame_pair
+from cmd_core.datasets.schema import read_manifest
 from cmd_core.pairs import detections as det
 from cmd_core.pairs.boxes import central_boxes, frame_rng, random_boxes
 from cmd_core.pairs.config import config_json, load_config, method_settings
@@ -42,14 +42,7 @@ FRAME_COLUMNS = ["dataset", "split", "sequence", "frame", "packing", "rgb_path",
 
 def read_frames(path: str | Path) -> pd.DataFrame:
     """The image columns of a frames manifest (refuses other manifest kinds)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: frames manifest does not exist")
-    meta = pq.read_schema(path).metadata or {}
-    kind = meta.get(b"cmd_manifest_kind", b"").decode()
-    if kind != "frames":
-        raise ValueError(f"{path}: not a frames manifest (kind {kind!r})")
-    return pq.read_table(path, columns=FRAME_COLUMNS).to_pandas()
+    return read_manifest(path, "frames", FRAME_COLUMNS)
 
 
 @dataclass
