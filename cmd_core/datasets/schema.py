@@ -94,33 +94,40 @@ def validate_table(table: pa.Table, kind: str) -> pa.Table:
     vocabulary (packing, modality). No implicit casts: the adapters must build the right types.
     """
     schema = schema_for(kind)
-    names = table.column_names
-    missing = [n for n in schema.names if n not in names]
-    if missing:
-        raise ValueError(f"{kind} manifest: missing column(s) {missing}")
-    extra = [n for n in names if n not in schema.names]
-    if extra:
-        raise ValueError(f"{kind} manifest: unexpected column(s) {extra}")
-    if names != schema.names:
-        raise ValueError(f"{kind} manifest: columns out of order: {names} (expected {schema.names})")
-    for field in schema:
-        col = table.column(field.name)
-        if not col.type.equals(field.type):
-            raise ValueError(f"{kind} manifest: column {field.name!r} has type {col.type}, expected {field.type}")
-        if not field.nullable and col.null_count:
-            raise ValueError(f"{kind} manifest: column {field.name!r} has {col.null_count} null(s) but is not nullable")
-        allowed = _ALLOWED.get((kind, field.name))
-        if allowed is not None and len(col):
-            bad = set(col.unique().to_pylist()) - set(allowed)
-            if bad:
-                raise ValueError(f"{kind} manifest: column {field.name!r} has value(s) {sorted(map(str, bad))}, "
-                                 f"allowed {list(allowed)}")
+    check_table(table, schema, {col: v for (k, col), v in _ALLOWED.items() if k == kind}, f"{kind} manifest")
     return table.cast(schema)
 
 
 def empty_table(kind: str) -> pa.Table:
     """An empty, valid manifest of `kind` (the objects manifest is always written, even if empty)."""
     return schema_for(kind).empty_table()
+
+
+def check_table(table: pa.Table, schema: pa.Schema, allowed: dict[str, tuple[str, ...]], label: str) -> None:
+    """Raise ValueError (prefixed with `label`) unless `table` has exactly the columns of `schema`,
+    in order, with its types, no nulls in non-nullable columns and only `allowed` values in the
+    closed-vocabulary columns. Shared by every manifest kind (frames, objects, rejected, pairs)."""
+    names = table.column_names
+    missing = [n for n in schema.names if n not in names]
+    if missing:
+        raise ValueError(f"{label}: missing column(s) {missing}")
+    extra = [n for n in names if n not in schema.names]
+    if extra:
+        raise ValueError(f"{label}: unexpected column(s) {extra}")
+    if names != schema.names:
+        raise ValueError(f"{label}: columns out of order: {names} (expected {schema.names})")
+    for field in schema:
+        col = table.column(field.name)
+        if not col.type.equals(field.type):
+            raise ValueError(f"{label}: column {field.name!r} has type {col.type}, expected {field.type}")
+        if not field.nullable and col.null_count:
+            raise ValueError(f"{label}: column {field.name!r} has {col.null_count} null(s) but is not nullable")
+        vocabulary = allowed.get(field.name)
+        if vocabulary is not None and len(col):
+            bad = set(col.unique().to_pylist()) - set(vocabulary)
+            if bad:
+                raise ValueError(f"{label}: column {field.name!r} has value(s) {sorted(map(str, bad))}, "
+                                 f"allowed {list(vocabulary)}")
 
 
 def read_manifest(path, kind: str, columns: list[str] | None = None, missing_hint: str = ""):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cmd_core.datasets.schema import check_table
+
 PAIRS_VERSION = "1"
 MODALITIES = ("rgb", "tir")
 BOX_MODALITIES = ("rgb", "tir", "both")
@@ -73,23 +75,8 @@ def validate(table: pa.Table, schema: pa.Schema) -> pa.Table:
     naming the column and the problem. No implicit casts.
     """
     kind = schema.metadata[b"cmd_manifest_kind"].decode()
+    check_table(table, schema, _ALLOWED[kind], f"{kind} table")
     names = table.column_names
-    if names != schema.names:
-        missing = [n for n in schema.names if n not in names]
-        extra = [n for n in names if n not in schema.names]
-        raise ValueError(f"{kind} table: columns {names} do not match the schema "
-                         f"(missing {missing}, unexpected {extra}, order must be {schema.names})")
-    for field in schema:
-        col = table.column(field.name)
-        if not col.type.equals(field.type):
-            raise ValueError(f"{kind} table: column {field.name!r} has type {col.type}, expected {field.type}")
-        if not field.nullable and col.null_count:
-            raise ValueError(f"{kind} table: column {field.name!r} has {col.null_count} null(s)")
-        allowed = _ALLOWED[kind].get(field.name)
-        if allowed is not None and len(col):
-            bad = set(col.unique().to_pylist()) - set(allowed)
-            if bad:
-                raise ValueError(f"{kind} table: column {field.name!r} has value(s) {sorted(bad)}, allowed {allowed}")
     for w in [n for n in names if n.endswith("_w") or n == "w"]:
         h = w[:-1] + "h"
         if len(table) and (pc.any(pc.less_equal(table[w], 0)).as_py() or pc.any(pc.less_equal(table[h], 0)).as_py()):
