@@ -4,49 +4,12 @@
 #                     strategies: {NAME: {pairs, mode, components, losses, backbone, lr_scale}}}
 # config["supervised_tir"]: the label-using TIR upper bound (rule train_supervised_tir).
 
-# Mirrors cmd_core.distill.strategies.DEFAULT_STRATEGIES and workflow/schemas/config.schema.yaml.
-_FULL_LOSSES = {"feature": 1.0, "response": 1.0, "iou": 1.0}
-DISTILL_DEFAULT_STRATEGIES = {
-    "official": {"pairs": "detector", "mode": "official", "components": ["classifier", "iou"],
-                 "backbone": "frozen", "losses": {"clf": 1.0, "iou": 1.0}, "lr_scale": 0.3},
-    "mimic_response": {"pairs": "detector", "mode": "distill", "components": ["classifier", "iou"],
-                       "backbone": "trainable", "losses": {"feature": 1.0, "response": 1.0}, "lr_scale": 0.3},
-    "full": {"pairs": "detector", "mode": "distill", "components": ["classifier", "iou"],
-             "backbone": "trainable", "losses": _FULL_LOSSES, "lr_scale": 0.3},
-    "full_central": {"pairs": "central", "mode": "distill", "components": ["classifier", "iou"],
-                     "backbone": "trainable", "losses": _FULL_LOSSES, "lr_scale": 0.3},
-    "full_random": {"pairs": "random", "mode": "distill", "components": ["classifier", "iou"],
-                    "backbone": "trainable", "losses": _FULL_LOSSES, "lr_scale": 0.3},
-    "full_clf_only": {"pairs": "detector", "mode": "distill", "components": ["classifier"],
-                      "backbone": "frozen", "losses": _FULL_LOSSES, "lr_scale": 0.3},
-    "full_iou_only": {"pairs": "detector", "mode": "distill", "components": ["iou"],
-                      "backbone": "frozen", "losses": _FULL_LOSSES, "lr_scale": 0.3},
-}
-DISTILL_DEFAULTS = {
-    "dataset": None,
-    "seeds": [0, 1, 2],
-    "epochs": 4,
-    "samples_per_epoch": 64,
-    "batch_size": 8,
-    "device": "auto",
-    "threads": 2,
-    "retries": 2,
-    "strategies": DISTILL_DEFAULT_STRATEGIES,
-}
-DISTILL = {**DISTILL_DEFAULTS, **(config.get("distill") or {})}
+# Every key (the default strategies included) has its default from the config schema, validated
+# in common.smk; tests/test_distill_strategies.py checks those defaults against the library's.
+DISTILL = config["distill"]
 DISTILL_STRATEGIES = DISTILL["strategies"] or {}
 DISTILL_SEEDS = [int(s) for s in DISTILL["seeds"]]
-SUPERVISED_TIR_DEFAULTS = {
-    "enabled": True,
-    "dataset": None,
-    "epochs": 4,
-    "samples_per_epoch": 64,
-    "batch_size": 8,
-    "lr_scale": 0.3,
-    "device": "auto",
-    "threads": 2,
-}
-SUPERVISED_TIR = {**SUPERVISED_TIR_DEFAULTS, **(config.get("supervised_tir") or {})}
+SUPERVISED_TIR = config["supervised_tir"]
 
 # Strategy checks at parse time (the library repeats them, with the same messages, in the job).
 for _name, _s in DISTILL_STRATEGIES.items():

@@ -13,10 +13,10 @@ rule track:
         done=f"{RESULTS}/tracking/{{tracker}}/{{dataset}}.done.json",
     params:
         tracker=tracker_entry,
-        device=TRACKING.get("device", "cpu"),
-        integer=TRACKING.get("integer_boxes", False),
+        device=TRACKING["device"],
+        integer=TRACKING["integer_boxes"],
         version=library_version(),
-    threads: TRACKING.get("threads", 2)
+    threads: TRACKING["threads"]
     log:
         f"{LOGS}/track/{{tracker}}/{{dataset}}.log",
     conda:

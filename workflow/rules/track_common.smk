@@ -1,10 +1,10 @@
 # Helpers of the tracking stage (rule `track` in track.smk). Include after common.smk.
 # config["tracking"]: {purposes, threads, device, integer_boxes, trackers: {NAME: {type, preset, checkpoint, modality}}}
 
-TRACKING = config.get("tracking") or {}
+TRACKING = config["tracking"]  # defaults from the config schema
 # Configured trackers plus the experiment's (teacher, distilled students, upper bound, baselines).
-TRACKERS = {**(TRACKING.get("trackers") or {}), **EXPERIMENT_TRACKERS}
-TRACKING_PURPOSES = TRACKING.get("purposes") or ["eval_tir", "eval_rgbt"]
+TRACKERS = {**TRACKING["trackers"], **EXPERIMENT_TRACKERS}
+TRACKING_PURPOSES = TRACKING["purposes"]
 # Purposes whose datasets have RGB images (an RGB tracker runs only on those).
 RGB_PURPOSES = {"eval_rgbt", "eval_rgb", "teacher_train", "distill"}
 

@@ -1,18 +1,7 @@
 # Helpers of the training rules (rules files hold no functions): the teacher's settings and paths.
 
-TEACHER_DEFAULTS = {
-    "dataset": None,
-    "modality": "rgb",
-    "preset": "cpu_demo",
-    "epochs": None,
-    "samples_per_epoch": None,
-    "batch_size": None,
-    "device": "auto",
-    "seed": 0,
-    "backbone_weights": None,
-    "threads": 2,
-}
-TEACHER = {**TEACHER_DEFAULTS, **((config.get("training") or {}).get("teacher") or {})}
+# Every key has its default from the config schema (validated in common.smk).
+TEACHER = config["training"]["teacher"]
 TEACHER_DIR = f"{RESULTS}/models/teacher"
 TEACHER_CHECKPOINT = f"{TEACHER_DIR}/checkpoint.pth"
 TEACHER_LOG_CSV = f"{TEACHER_DIR}/log.csv"
