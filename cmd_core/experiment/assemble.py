@@ -42,33 +42,35 @@ def _tag(df: pd.DataFrame, path, eval_set: str, tracker: str | None, seed, sourc
     return df.assign(eval_set=eval_set, seed=seed)
 
 
+def _read_toolkit_table(path, read, columns: list[str], name: str, eval_set: str, tracker, seed,
+                        source_tracker) -> pd.DataFrame:
+    """One output table of the evaluation toolkit, checked for `columns`, as a long table tagged
+    with eval_set and seed (see _tag)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {name} not found")
+    df = read(path)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path}: not a {name} of the evaluation toolkit (missing {', '.join(missing)})")
+    if df.empty:  # e.g. the per-attribute table of a set without attribute annotations (RGBT234 layout)
+        log.info("%s: no rows for %s", path, eval_set)
+        return pd.DataFrame(columns=columns + ["eval_set", "seed"])
+    return _tag(df[columns], path, eval_set, tracker, seed, source_tracker)
+
+
 def read_per_attribute(path, eval_set: str, tracker: str | None = None, seed=None,
                        source_tracker: str | None = None) -> pd.DataFrame:
     """One toolkit ``per_attribute.csv`` as a long table with eval_set and seed columns."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: per-attribute table not found")
-    df = pd.read_csv(path)
-    missing = [c for c in ATTRIBUTE_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: not a per_attribute.csv of the evaluation toolkit (missing {', '.join(missing)})")
-    if df.empty:  # an evaluation set without attribute annotations (e.g. the RGBT234 layout)
-        log.info("%s: no attribute annotations for %s", path, eval_set)
-        return pd.DataFrame(columns=ATTRIBUTE_COLUMNS + ["eval_set", "seed"])
-    return _tag(df[ATTRIBUTE_COLUMNS], path, eval_set, tracker, seed, source_tracker)
+    return _read_toolkit_table(path, pd.read_csv, ATTRIBUTE_COLUMNS, "per_attribute.csv", eval_set, tracker,
+                               seed, source_tracker)
 
 
 def read_curves(path, eval_set: str, tracker: str | None = None, seed=None,
                 source_tracker: str | None = None) -> pd.DataFrame:
     """One toolkit ``curves.parquet`` as a long table with eval_set and seed columns."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: curves file not found")
-    df = pd.read_parquet(path)
-    missing = [c for c in CURVE_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: not a curves.parquet of the evaluation toolkit (missing {', '.join(missing)})")
-    return _tag(df[CURVE_COLUMNS], path, eval_set, tracker, seed, source_tracker)
+    return _read_toolkit_table(path, pd.read_parquet, CURVE_COLUMNS, "curves.parquet", eval_set, tracker, seed,
+                               source_tracker)
 
 
 def _resolve(p: str, source: str | None) -> Path:
