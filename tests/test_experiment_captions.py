@@ -9,7 +9,8 @@ from conftest import PROJECT_ROOT
 
 REPORT = PROJECT_ROOT / "workflow" / "report"
 CAPTIONS = ["workflow", "comparison", "ablation_pairs", "ablation_components", "per_attribute", "curves",
-            "success_bars", "loss_curves", "datasets_table", "contact_sheets", "pairs_contact_sheet", "pairs_quality"]
+            "success_bars", "loss_curves", "datasets_table", "contact_sheets", "pairs_contact_sheet", "pairs_quality",
+            "training_throughput"]
 
 
 @pytest.mark.parametrize("name", CAPTIONS)

@@ -191,3 +191,29 @@ def test_write_tables_outputs(tmp_path):
     assert not list((tmp_path / "tables").glob(".*.tmp"))  # atomic writes leave no temporaries
     with pytest.raises(FileNotFoundError):
         read_scores([tmp_path / "nope.csv"])
+
+
+def test_rgb_reference_row_shows_the_modality_gap_without_entering_the_claim():
+    df = pd.concat([scores(), pd.DataFrame([_row("synth", "dimp on RGB", "rgb_reference", NA, 0.65, 0.75, 0.70)])])
+    comp = comparison_table(validate_scores(df))
+    ref = _get(comp, "synth", "dimp on RGB")
+    assert ref["d_success_pts"] == pytest.approx(15.0)  # the gap distillation can close
+    claim = claim_check(df, "synth")
+    assert claim.best_tracker == "cmd_official"  # the reference is not a distillation strategy
+    md = comparison_markdown(comp)
+    assert "| dimp on RGB | reference: RGB frames | 1 |" in md and "modality gap" in md
+
+
+def test_claim_check_reports_whether_the_best_strategy_beats_the_baselines():
+    c = claim_check(scores(), "synth")  # official 0.54 vs baseline ecofast 0.40
+    assert c.best_baseline == "ecofast" and c.best_baseline_success == pytest.approx(0.40)
+    assert c.beats_baselines is True and "Caveat" not in c.sentence()
+    assert claim_check(scores(), "real").beats_baselines is None  # no baseline row there
+    # a teacher below a static box: the strategy "holds" against the teacher but not the baseline
+    df = scores()
+    df.loc[df["eval_set"] == "synth", "success"] -= 0.2
+    df.loc[(df["eval_set"] == "synth") & (df["kind"] == "baseline"), "success"] = 0.45
+    w = claim_check(df, "synth")
+    assert w.holds and w.beats_baselines is False
+    assert "does not beat the classic baseline ecofast (0.450)" in w.sentence()
+    assert w.as_dict()["beats_baselines"] is False

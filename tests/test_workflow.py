@@ -35,7 +35,8 @@ def snakemake(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProce
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:
-    config = {"results": str(tmp_path / "results"), "synthetic": TINY_SYNTH, **overrides}
+    config = {"results": str(tmp_path / "results"), "synthetic": TINY_SYNTH, "experiment": {"enabled": False},
+              **overrides}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -105,6 +106,56 @@ def test_end_to_end_on_tiny_synthetic_benchmark(tmp_path, shared_data_optional):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
+def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
+    """Teacher -> distillation per strategy and seed -> supervised bound -> tracking -> comparison,
+    training-throughput tables and plots, at the smallest sizes (the numbers mean nothing here)."""
+    tiny = {"epochs": 1, "samples_per_epoch": 4, "batch_size": 2}
+    strategies = {
+        "official": {"pairs": "central", "mode": "official", "components": ["classifier", "iou"],
+                     "backbone": "frozen", "losses": {"clf": 1.0, "iou": 1.0}},
+        "full_random": {"pairs": "random", "mode": "distill", "components": ["classifier", "iou"],
+                        "backbone": "trainable", "losses": {"feature": 1.0, "response": 1.0, "iou": 1.0}},
+    }
+    cfg = write_config(
+        tmp_path, experiment={"enabled": True}, training={"teacher": tiny}, supervised_tir=tiny,
+        distill={"seeds": [0, 1], "strategies": strategies, **tiny},
+        pairs={"methods": {"central": {"type": "central"}, "random": {"type": "random"}}},
+    )
+    proc = snakemake(f"--configfile={cfg}", "--resources", "gpu=2", "--", "all")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    tables = tmp_path / "results" / "tables"
+    comp = pd.read_csv(tables / "comparison.csv")
+    for eval_set in ("synth_tir_eval", "synth_rgbt_eval"):
+        kinds = set(comp.loc[comp["eval_set"] == eval_set, "kind"])
+        assert {"teacher", "distilled", "supervised_upper_bound", "baseline"} <= kinds, kinds
+    ref = comp[comp["kind"] == "rgb_reference"]
+    assert list(ref["eval_set"]) == ["synth_rgbt_eval"]  # RGB frames exist only in the paired set
+    dist = comp[comp["kind"] == "distilled"]
+    assert set(dist["n_seeds"]) == {2} and set(dist["strategy"]) == {"official", "full_random"}
+    assert "Claim check" in (tables / "comparison.md").read_text()
+    thr = pd.read_csv(tables / "training_throughput.csv")
+    assert set(thr["strategy"]) == {"teacher", "official", "full_random", "supervised_tir"}
+    assert (thr["samples_per_s"] > 0).all() and thr["data_wait_fraction"].between(0, 1).all()
+    assert len(pd.read_csv(tables / "training_throughput_jobs.csv")) == 1 + 2 * 2 + 2
+    assert any((tmp_path / "results" / "plots" / "experiment").glob("*.png"))
+
+
+def test_existing_teacher_checkpoint_replaces_teacher_training(tmp_path):
+    """training.teacher.checkpoint (e.g. official dimp50.pth): no train_teacher job, every
+    distillation job and the teacher's tracking read that file."""
+    ckpt = tmp_path / "dimp50.pth"
+    ckpt.write_bytes(b"placeholder: a dry run does not read it")
+    cfg = write_config(tmp_path, experiment={"enabled": True, "tracker_preset": "dimp50"},
+                       training={"teacher": {"checkpoint": str(ckpt)}})
+    proc = snakemake("-n", f"--configfile={cfg}", "--", "all")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    counts = dict(line.split() for line in proc.stdout.splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit() and line.split()[0].isidentifier())
+    assert "train_teacher" not in counts and int(counts["distill"]) > 0, counts
+    assert f"teacher={ckpt}" in proc.stdout.replace(" ", "") or str(ckpt) in proc.stdout
+
+
 @pytest.fixture
 def shared_data_optional():
     from conftest import SHARED_DATA
@@ -133,3 +184,16 @@ def test_evaluation_run_in_workflow(tmp_path, shared_data):
     assert ((scores[["success", "precision", "norm_precision"]] >= 0) & (scores[["success", "precision", "norm_precision"]] <= 1)).all().all()
     assert (tmp_path / "results" / "plots" / "lasher6" / "success.png").stat().st_size > 10_000
     assert (tmp_path / "results" / "logs" / "evaluate" / "lasher6.log").exists()
+
+
+def test_readme_run_command_parses_as_written(tmp_path):
+    """The README's 'Real usage' snakemake line, run as written (dry), plans the workflow: targets
+    placed after --resources would be read as resources and fail."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    lines = [ln.strip() for ln in readme.split("## Real usage", 1)[1].splitlines() if ln.strip().startswith("snakemake ")]
+    assert lines, "no snakemake command under 'Real usage'"
+    args = lines[0].split()[1:]
+    cmd = [sys.executable, "-m", "snakemake", *args, "--nolock", "-n", "--config", f"results={tmp_path / 'results'}"]
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "synth" in proc.stdout

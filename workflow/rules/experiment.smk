@@ -44,3 +44,24 @@ rule compare:
         CONDA_ENV
     script:
         "../scripts/compare.py"
+
+
+rule training_throughput:
+    input:
+        logs=lambda wildcards: [job[3] for job in experiment_training_jobs()],
+    output:
+        summary=report(
+            f"{RESULTS}/tables/training_throughput.csv",
+            caption="../report/training_throughput.rst",
+            category="Training",
+        ),
+        md=f"{RESULTS}/tables/training_throughput.md",
+        jobs=f"{RESULTS}/tables/training_throughput_jobs.csv",
+    params:
+        jobs=lambda wildcards: [list(job) for job in experiment_training_jobs()],
+    log:
+        f"{LOGS}/training_throughput.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/training_throughput.py"

@@ -23,6 +23,13 @@ def _experiment_trackers():
     if not EXPERIMENT["enabled"] or not EVAL_SETS:
         return {}
     trackers = {"teacher": _dimp_tracker(TEACHER_CHECKPOINT, kind="teacher", label="DiMP teacher (RGB-trained)")}
+    if EXPERIMENT["rgb_reference"] and any(DATASETS[d].get("purpose") == "eval_rgbt" for d in EVAL_SETS):
+        # The same teacher on the RGB frames of the paired (RGB-T) evaluation sets: the modality gap
+        # (this row minus the teacher row) is what distillation can close.
+        trackers["teacher-rgb"] = dict(
+            _dimp_tracker(TEACHER_CHECKPOINT, kind="rgb_reference", label="DiMP teacher on RGB frames (reference)"),
+            modality="rgb",
+        )
     if DISTILL_DATASET:
         for strategy, spec in DISTILL_STRATEGIES.items():
             for seed in DISTILL_SEEDS:
@@ -53,17 +60,35 @@ def _component_name(spec):
 EXPERIMENT_TRACKERS = _experiment_trackers()
 
 
+def _eval_set_trackers(dataset):
+    """The experiment trackers that run on one evaluation set (RGB ones only where it has RGB)."""
+    return [t for t in EXPERIMENT_TRACKERS if dataset in tracking_datasets(t)]
+
+
 def experiment_eval_inputs(wildcards):
     """The tracking done-markers of every experiment tracker on one evaluation set."""
-    return [f"{RESULTS}/tracking/{t}/{wildcards.dataset}.done.json" for t in EXPERIMENT_TRACKERS]
+    return [f"{RESULTS}/tracking/{t}/{wildcards.dataset}.done.json" for t in _eval_set_trackers(wildcards.dataset)]
 
 
 def experiment_tracker_meta(wildcards):
-    """name -> {meta..., results: folder} of every tracker of one evaluation set."""
+    """name -> {meta..., modality, results: folder} of every tracker of one evaluation set."""
     return {
-        name: dict(entry["meta"], results=f"{RESULTS}/tracking/{name}/{wildcards.dataset}")
-        for name, entry in EXPERIMENT_TRACKERS.items()
+        name: dict(EXPERIMENT_TRACKERS[name]["meta"], modality=EXPERIMENT_TRACKERS[name]["modality"],
+                   results=f"{RESULTS}/tracking/{name}/{wildcards.dataset}")
+        for name in _eval_set_trackers(wildcards.dataset)
     }
+
+
+def experiment_training_jobs():
+    """(kind, strategy, seed, training log) of every training job of the experiment."""
+    jobs = [("teacher", "teacher", 0, TEACHER_LOG_CSV)] if TEACHER_TRAINED else []
+    if DISTILL_DATASET:
+        jobs += [("distilled", strategy, seed, f"{DISTILL_DIR}/{strategy}/seed{seed}/log.csv")
+                 for strategy in DISTILL_STRATEGIES for seed in DISTILL_SEEDS]
+    if SUPERVISED_TIR_DATASET:
+        jobs += [("supervised_upper_bound", "supervised_tir", seed, f"{SUPERVISED_TIR_DIR}/seed{seed}/log.csv")
+                 for seed in DISTILL_SEEDS]
+    return jobs
 
 
 def experiment_targets():
@@ -75,5 +100,6 @@ def experiment_targets():
         distill_targets(),
         f"{RESULTS}/tables/comparison.csv",
         f"{RESULTS}/tables/comparison.md",
+        f"{RESULTS}/tables/training_throughput.csv",
         expand(f"{RESULTS}/eval/{{dataset}}/scores.csv", dataset=EVAL_SETS),
     ]

@@ -23,7 +23,8 @@ def tracking_datasets(tracker):
     modality = TRACKERS[tracker].get("modality", "tir")
     return [
         name for name, entry in DATASETS.items()
-        if entry.get("purpose") in TRACKING_PURPOSES and (modality != "rgb" or entry.get("purpose") in RGB_PURPOSES)
+        if (entry.get("purpose") in TRACKING_PURPOSES or tracker in EXPERIMENT_TRACKERS and name in EVAL_SETS)
+        and (modality != "rgb" or entry.get("purpose") in RGB_PURPOSES)
     ]
 
 

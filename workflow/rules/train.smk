@@ -6,7 +6,7 @@ rule train_teacher:
     input:
         manifest=teacher_manifest(),
     output:
-        checkpoint=TEACHER_CHECKPOINT,
+        checkpoint=f"{TEACHER_DIR}/checkpoint.pth",
         log_csv=TEACHER_LOG_CSV,
         plot=TEACHER_LOSS_PLOT,
     params:

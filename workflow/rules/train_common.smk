@@ -3,7 +3,9 @@
 # Every key has its default from the config schema (validated in common.smk).
 TEACHER = config["training"]["teacher"]
 TEACHER_DIR = f"{RESULTS}/models/teacher"
-TEACHER_CHECKPOINT = f"{TEACHER_DIR}/checkpoint.pth"
+# An existing checkpoint (official DiMP weights, say) replaces the trained teacher when configured.
+TEACHER_TRAINED = TEACHER["checkpoint"] is None
+TEACHER_CHECKPOINT = f"{TEACHER_DIR}/checkpoint.pth" if TEACHER_TRAINED else TEACHER["checkpoint"]
 TEACHER_LOG_CSV = f"{TEACHER_DIR}/log.csv"
 TEACHER_LOSS_PLOT = f"{RESULTS}/plots/teacher_loss.png"
 
@@ -36,4 +38,4 @@ def teacher_settings():
 
 def teacher_targets():
     """The teacher's final checkpoint, training log and loss curve."""
-    return [TEACHER_CHECKPOINT, TEACHER_LOG_CSV, TEACHER_LOSS_PLOT] if DATASETS else []
+    return [TEACHER_CHECKPOINT, TEACHER_LOG_CSV, TEACHER_LOSS_PLOT] if DATASETS and TEACHER_TRAINED else []

@@ -1,4 +1,5 @@
-"""Evaluate every experiment tracker on one TIR evaluation set (rule evaluate_eval_set).
+"""Evaluate every experiment tracker on one TIR evaluation set (rule evaluate_eval_set); the RGB
+reference row (teacher on the RGB frames of a paired set) is scored against the RGB ground truth.
 
 Writes the evaluation toolkit's report into results/eval/<dataset>/ and a long score table with one
 row per tracker, labelled with its kind, strategy, seed, pair method and component for the
@@ -18,10 +19,14 @@ with job_logging(snakemake.log[0]) as log:  # noqa: F821  (snakemake is injected
     frames = snakemake.input.frames  # noqa: F821
     dataset = snakemake.wildcards.dataset  # noqa: F821
     out_dir = Path(snakemake.output.scores).parent  # noqa: F821
-    evals, missing = evaluate_results(
-        snakemake.params.protocol, frames, {name: t["results"] for name, t in trackers.items()},  # noqa: F821
-        gt_format="manifest", column_prefix="gt_tir_",
-    )
+    evals, missing = [], {}
+    for modality in ("tir", "rgb"):  # each tracker is scored against the ground truth of the frames it saw
+        group = {name: t["results"] for name, t in trackers.items() if t.get("modality", "tir") == modality}
+        if group:
+            ev, miss = evaluate_results(snakemake.params.protocol, frames, group,  # noqa: F821
+                                        gt_format="manifest", column_prefix=f"gt_{modality}_")
+            evals += ev
+            missing.update(miss)
     attributes = read_manifest_attributes(frames, evals[0].sequences)
     scores = write_report(out_dir, evals, attributes, missing, plots=True).set_index("tracker")
     rows = []
