@@ -131,6 +131,9 @@ def build_distill_trainer(strategy: str | dict[str, Any], pairs_path: str | Path
     log.info("distilling strategy %s (%s, pairs %s, %d pairs) seed %d on %s: %d thread(s), %d loader worker(s)",
              strat["name"], strat["mode"], pairs_path, len(dataset.pairs), seed, dev, threads,
              loader.num_workers)
+    if grad_clip is None:  # the teacher's recipe (cpu_demo clips: its from-scratch training spiked without)
+        grad_clip = tcfg.get("grad_clip")
+    job["grad_clip"] = grad_clip
     trainer = Trainer(actor, loader, optimizer, scheduler, out_dir, device=dev, train_config=job,
                       sampler_state=dataset.state_dict(), plot_path=plot_path, amp=amp, grad_clip=grad_clip,
                       keep_checkpoints=keep_checkpoints, progress=progress,
