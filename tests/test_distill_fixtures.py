@@ -19,6 +19,7 @@ from cmd_core.datasets.ingest import ingest_dataset, write_result
 from cmd_core.model import dimp18, save_checkpoint
 from cmd_core.pairs.generate import generate_pairs, read_frames, write_pairs
 from cmd_core.pairs.schema import PAIRS_SCHEMA
+from test_pairs_helpers import write_rgbt234_sequence
 
 W, H = 96, 80
 CROP = 64
@@ -30,20 +31,15 @@ def make_rgbt(root: Path, seqs=("seqA", "seqB"), n: int = 5) -> Path:
     for k, s in enumerate(seqs):
         bg = cv2.GaussianBlur(rng.integers(0, 255, (H, W, 3), dtype=np.uint8), (0, 0), 2)
         tex = rng.integers(0, 255, (16, 20, 3), dtype=np.uint8)
-        lines = []
+        frames = []
         for i in range(1, n + 1):
             x, y = 20 + 4 * i + 8 * k, 24 + 2 * i
             rgb = bg.copy()
             rgb[y:y + 16, x:x + 20] = tex
             tir = (cv2.cvtColor(bg, cv2.COLOR_BGR2GRAY) // 3).astype(np.uint8)
             tir[y:y + 16, x:x + 20] = 200 + (tex[..., 0] // 5)
-            (root / s / "visible").mkdir(parents=True, exist_ok=True)
-            (root / s / "infrared").mkdir(parents=True, exist_ok=True)
-            assert cv2.imwrite(str(root / s / "visible" / f"{i:05d}v.jpg"), rgb)
-            assert cv2.imwrite(str(root / s / "infrared" / f"{i:05d}i.jpg"), tir)
-            lines.append(f"{x},{y},20,16")
-        for name in ("visible.txt", "infrared.txt", "init.txt"):
-            (root / s / name).write_text("\n".join(lines) + "\n")
+            frames.append((rgb, tir, (x, y, 20, 16)))
+        write_rgbt234_sequence(root / s, frames, "jpg")
     return root
 
 

@@ -24,23 +24,32 @@ def target_box(frame: int) -> tuple[int, int, int, int]:
     return 10 + 4 * frame, 20, SIDE, SIDE
 
 
+def write_rgbt234_sequence(folder: Path, frames, ext: str = "png") -> None:
+    """One RGBT234-layout sequence: ``visible/00001v.<ext>``, ``infrared/00001i.<ext>``, ... and the
+    same boxes in visible.txt, infrared.txt and init.txt; ``frames`` yields (rgb, tir, (x, y, w, h))."""
+    (folder / "visible").mkdir(parents=True, exist_ok=True)
+    (folder / "infrared").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for i, (rgb, tir, (x, y, w, h)) in enumerate(frames, start=1):
+        assert cv2.imwrite(str(folder / "visible" / f"{i:05d}v.{ext}"), rgb)
+        assert cv2.imwrite(str(folder / "infrared" / f"{i:05d}i.{ext}"), tir)
+        lines.append(f"{x},{y},{w},{h}")
+    for name in ("visible.txt", "infrared.txt", "init.txt"):
+        (folder / name).write_text("\n".join(lines) + "\n")
+
+
 def make_dataset(root: Path, seqs=("seqA", "seqB"), n: int = 6, *, tir_size=(W, H)) -> pd.DataFrame:
     """Write the folder and return its frames manifest as a DataFrame."""
     for s in seqs:
-        lines = []
+        frames = []
         for f in range(n):
             x, y, w, h = target_box(f)
             rgb = np.full((H, W, 3), 120, np.uint8)
             rgb[y:y + h, x:x + w] = (30, 30, 220)
             tir = np.full((tir_size[1], tir_size[0]), 40, np.uint8)
             tir[y:y + h, x:x + w] = 210
-            (root / s / "visible").mkdir(parents=True, exist_ok=True)
-            (root / s / "infrared").mkdir(parents=True, exist_ok=True)
-            assert cv2.imwrite(str(root / s / "visible" / f"{f + 1:05d}v.png"), rgb)
-            assert cv2.imwrite(str(root / s / "infrared" / f"{f + 1:05d}i.png"), tir)
-            lines.append(f"{x},{y},{w},{h}")
-        for name in ("visible.txt", "infrared.txt", "init.txt"):
-            (root / s / name).write_text("\n".join(lines) + "\n")
+            frames.append((rgb, tir, (x, y, w, h)))
+        write_rgbt234_sequence(root / s, frames, "png")
     options = {} if tir_size == (W, H) else {"allow_size_mismatch": "true"}
     result = ingest_dataset("tiny", "rgbt234", root, options=options, verify="header")
     return result.frames.to_pandas()
