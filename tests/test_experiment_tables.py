@@ -16,6 +16,7 @@ from cmd_core.experiment import (
     comparison_markdown,
     comparison_table,
     read_scores,
+    rgb_teacher_checks,
     validate_scores,
     write_tables,
 )
@@ -202,6 +203,20 @@ def test_rgb_reference_row_shows_the_modality_gap_without_entering_the_claim():
     assert claim.best_tracker == "cmd_official"  # the reference is not a distillation strategy
     md = comparison_markdown(comp)
     assert "| dimp on RGB | reference: RGB frames | 1 |" in md and "modality gap" in md
+
+
+def test_teacher_is_checked_against_the_baselines_on_rgb_frames():
+    rgb = [_row("synth", "dimp on RGB", "rgb_reference", NA, 0.35, 0.75, 0.70),
+           _row("synth", "MIL on RGB", "rgb_baseline", NA, 0.40, 0.80, 0.70),
+           _row("synth", "STATIC on RGB", "rgb_baseline", NA, 0.15, 0.30, 0.30)]
+    comp = comparison_table(validate_scores(pd.concat([scores(), pd.DataFrame(rgb)])))
+    (sentence,) = rgb_teacher_checks(comp)  # only the set with RGB frames
+    assert sentence.startswith("synth: the teacher on RGB frames (0.350) does not beat")
+    assert "MIL on RGB (0.400) by -5.0 points" in sentence
+    md = comparison_markdown(comp)
+    assert "| MIL on RGB | baseline, RGB frames | 1 |" in md and sentence in md
+    assert claim_check(pd.concat([scores(), pd.DataFrame(rgb)]), "synth").best_baseline == "ecofast"  # TIR rows only
+    assert rgb_teacher_checks(comparison_table(validate_scores(scores()))) == []
 
 
 def test_claim_check_reports_whether_the_best_strategy_beats_the_baselines():

@@ -69,6 +69,19 @@ def test_localization_flags():
     assert loc.flag == "hard_negative" and tuple(loc.disp) == (0, 0)
 
 
+@pytest.mark.parametrize("cy,cx", [(9.3, 8.6), (4.0, 12.45), (13.8, 9.0)])
+def test_subcell_peak_recovers_gaussian_centre(cy, cx):
+    yy, xx = torch.meshgrid(torch.arange(19.0), torch.arange(19.0), indexing="ij")
+    scores = torch.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 1.0 ** 2))
+    exact = localize(scores, (2, 2), (0, 0), get_preset("dimp50", subcell_peak=True))
+    assert np.abs(exact.disp - (np.array([cy, cx]) - 9)).max() < 0.12  # a parabola fits the log-free peak
+    official = localize(scores, (2, 2), (0, 0), get_preset("dimp50"))  # official: the integer cell
+    assert tuple(official.disp) == (round(cy) - 9, round(cx) - 9)
+    # a peak at the border, or a flat top, keeps the integer cell
+    edge = localize(_peaks((0, 5, 0.9)), (2, 2), (0, 0), get_preset("dimp50", subcell_peak=True))
+    assert tuple(edge.disp) == (-9, -4)
+
+
 def _box_iou(b, gt):
     x0 = torch.maximum(b[:, 0], gt[0])
     y0 = torch.maximum(b[:, 1], gt[1])
@@ -177,3 +190,38 @@ def test_full_tracker_with_iou_net_keeps_sane_boxes(net):
     pred = _track(tracker, frames, boxes)
     assert np.isfinite(pred).all() and (pred[:, 2:] > 0).all()
     assert tracker.memory.num_stored > p.num_init_samples  # frames were learned
+
+
+class _OracleIoUNet(nn.Module):
+    """A stand-in IoU-Net whose 'modulation' is the first-frame box and whose prediction is
+    ``sign`` x the true IoU with it: a perfect (sign=1) or an inverted (sign=-1) ranker."""
+
+    def __init__(self, sign: float):
+        super().__init__()
+        self.sign = sign
+
+    def get_modulation(self, feats, box):
+        return box.reshape(1, 4)
+
+    def get_iou_feat(self, feats):
+        return feats
+
+    def predict_iou(self, mod, feat, boxes):
+        b = boxes.reshape(-1, 4)
+        return self.sign * _box_iou(b, mod.reshape(4).to(b.dtype)).reshape(1, -1)
+
+
+@pytest.mark.parametrize("sign,refines", [(1.0, True), (-1.0, False)])
+def test_first_frame_iou_net_check_gates_refinement(net, sign, refines):
+    import copy
+    model = copy.deepcopy(net)
+    model.bb_regressor = _OracleIoUNet(sign)
+    frames, boxes = square_frames(4)
+    p = get_preset("cpu", iou_net_min_init_corr=0.5, target_not_found_threshold=-1e9)
+    tracker = DiMPTracker(model, p)
+    tracker.initialize(frames[0], boxes[0])
+    assert tracker.iou_net_check == pytest.approx(sign, abs=1e-4)  # perfect (inverted) ranking: corr +1 (-1)
+    assert tracker.refine_boxes is refines
+    official = DiMPTracker(model, get_preset("dimp50"))
+    official.initialize(frames[0], boxes[0])
+    assert np.isnan(official.iou_net_check) and official.refine_boxes  # official presets: no check

@@ -130,7 +130,9 @@ def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
         kinds = set(comp.loc[comp["eval_set"] == eval_set, "kind"])
         assert {"teacher", "distilled", "supervised_upper_bound", "baseline"} <= kinds, kinds
     ref = comp[comp["kind"] == "rgb_reference"]
-    assert list(ref["eval_set"]) == ["synth_rgbt_eval"]  # RGB frames exist only in the paired set
+    assert set(ref["eval_set"]) == {"synth_rgbt_eval"}  # RGB frames exist only in the paired set
+    assert set(comp.loc[comp["kind"] == "rgb_baseline", "eval_set"]) == {"synth_rgbt_eval"}  # baselines on RGB frames
+    assert "The teacher against the classic baselines on RGB frames" in (tables / "comparison.md").read_text()
     dist = comp[comp["kind"] == "distilled"]
     assert set(dist["n_seeds"]) == {2} and set(dist["strategy"]) == {"official", "full_random"}
     assert "Claim check" in (tables / "comparison.md").read_text()

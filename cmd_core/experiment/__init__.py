@@ -29,6 +29,7 @@ from .tables import (
     comparison_markdown,
     comparison_table,
     read_scores,
+    rgb_teacher_checks,
     validate_scores,
     write_tables,
 )
@@ -38,5 +39,5 @@ __all__ = [
     "claim_checks", "compare", "comparison_markdown", "comparison_table", "curves_from_scores",
     "evaluations_from_curves", "per_attribute_from_scores", "per_attribute_markdown", "per_attribute_table",
     "plot_eval_set_curves", "plot_loss_curves", "plot_success_bars", "read_curves", "read_per_attribute",
-    "read_scores", "read_training_log", "validate_scores", "write_per_attribute", "write_tables",
+    "read_scores", "read_training_log", "rgb_teacher_checks", "validate_scores", "write_per_attribute", "write_tables",
 ]

@@ -23,7 +23,7 @@ from cmd_core.io import atomic_open, write_text
 
 log = logging.getLogger(__name__)
 
-KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline", "rgb_reference")
+KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline", "rgb_reference", "rgb_baseline")
 METRICS = ("success", "precision", "norm_precision")
 REQUIRED = ("eval_set", "tracker", "kind", "success", "precision", "norm_precision")
 OPTIONAL = ("strategy", "seed", "pair_method", "component")
@@ -275,8 +275,26 @@ COMPARISON_FOOTNOTE = (
     "and is therefore not a fair competitor of the label-free distillation strategies. "
     "The *reference: RGB frames* row is the teacher tracking the RGB frames of a paired evaluation set "
     "(scored against the RGB ground truth): its lead over the teacher row is the modality gap that "
-    "distillation can close."
+    "distillation can close. *Baseline, RGB frames* rows are the classic baselines on those RGB frames: "
+    "the floor the teacher has to clear in its own modality."
 )
+
+
+def rgb_teacher_checks(comp: pd.DataFrame) -> list[str]:
+    """One sentence per evaluation set with RGB frames: the teacher (kind rgb_reference) in its own
+    modality against the best classic baseline on the same frames (kind rgb_baseline)."""
+    out = []
+    for e, sub in comp.groupby("eval_set", sort=True):
+        teacher = sub[sub["kind"] == "rgb_reference"]
+        base = sub[sub["kind"] == "rgb_baseline"].sort_values("success_mean", ascending=False, kind="stable")
+        if teacher.empty or base.empty:
+            continue
+        t, b = teacher.iloc[0], base.iloc[0]
+        diff = 100 * (t["success_mean"] - b["success_mean"])
+        verdict = "beats" if diff > 0 else "does not beat"
+        out.append(f"{e}: the teacher on RGB frames ({t['success_mean']:.3f}) {verdict} the best classic baseline "
+                   f"{b['tracker']} ({b['success_mean']:.3f}) by {diff:+.1f} points of success.")
+    return out
 
 
 def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = None) -> str:
@@ -291,13 +309,18 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
         for r in sub.itertuples():
             name = f"{r.tracker} {UPPER_BOUND_MARK}" if r.uses_tir_labels else str(r.tracker)
             kind = ("supervised upper bound (TIR labels)" if r.uses_tir_labels
-                    else "reference: RGB frames" if r.kind == "rgb_reference" else r.kind)
+                    else "reference: RGB frames" if r.kind == "rgb_reference"
+                    else "baseline, RGB frames" if r.kind == "rgb_baseline" else r.kind)
             cells = [name, kind, str(r.n_seeds), _pm(r.success_mean, r.success_std), _d(r.d_success_pts),
                      _pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
             if has_norm:
                 cells += [_pm(r.norm_precision_mean, r.norm_precision_std), _d(r.d_norm_precision_pts)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    teacher_checks = rgb_teacher_checks(comp)
+    if teacher_checks:
+        lines += ["## The teacher against the classic baselines on RGB frames", ""]
+        lines += [f"- {t}" for t in teacher_checks] + [""]
     if claims:
         lines += ["## Claim check", ""]
         lines += [f"- {c.sentence()}" for c in claims] + [""]

@@ -2,7 +2,9 @@
 
 initialize(image, box): augment the first frame, extract features in one batch, build the
 filter with the initializer and ``net_opt_iter`` steepest-descent iterations, compute the
-IoU-Net modulation vectors, fill the sample memory.
+IoU-Net modulation vectors, fill the sample memory. With ``iou_net_min_init_corr`` set (the cpu
+preset), the IoU-Net must first rank jittered copies of the first-frame box by their true IoU;
+if it cannot, this sequence is tracked without box refinement.
 
 track(image) -> box: crop around the last position at the current scale, classify, localise the
 peak (not-found / uncertain / hard-negative analysis), refine the box with the IoU-Net by
@@ -21,6 +23,7 @@ import math
 
 import numpy as np
 import torch
+from torchvision.ops import box_convert, box_iou
 
 from .augmentation import augment, expanded_size, feature_dropout
 from .box_refinement import jitter_boxes, optimize_boxes, select_box
@@ -32,6 +35,7 @@ from .preprocessing import box_to_crop, crop_square, images_to_tensor, to_rgb
 __all__ = ["DiMPTracker", "check_init_box"]
 
 FEATURE_STRIDE = 16
+INIT_CHECK_BOXES = 32  # jittered first-frame boxes of the IoU-Net check (iou_net_min_init_corr)
 
 
 def check_init_box(box, image_shape) -> np.ndarray:
@@ -116,9 +120,14 @@ class DiMPTracker:
         clf = clf.contiguous()
 
         init_box_t = torch.as_tensor(init_box, dtype=clf.dtype, device=self.device).reshape(1, 4)
+        self.iou_net_check = float("nan")
+        self.refine_boxes = p.use_iou_net
         if p.use_iou_net:
             mod_feat = [feats[name][:1] for name in self.net.bb_regressor_layer]
             self.iou_modulation = self.net.bb_regressor.get_modulation(mod_feat, init_box_t)
+            if p.iou_net_min_init_corr is not None:
+                self.iou_net_check = self._iou_net_first_frame_corr(mod_feat, init_box_t)
+                self.refine_boxes = self.iou_net_check >= p.iou_net_min_init_corr
         self.filter, _, _ = self.net.classifier.get_filter(clf.unsqueeze(1), boxes_t.unsqueeze(1),
                                                            num_iter=p.net_opt_iter, compute_losses=False)
         self.memory = SampleMemory(clf, boxes_t, p.sample_memory_size, p.init_samples_minimum_weight)
@@ -147,7 +156,7 @@ class DiMPTracker:
             new_pos = crop.pos + loc.disp * cell
             inside = (p.target_inside_ratio - 0.5) * self.target_sz
             self.pos = np.maximum(np.minimum(new_pos, self.image_sz - inside), inside)
-            if p.use_iou_net:
+            if self.refine_boxes:
                 self._refine(feats, crop, p.update_scale_when_uncertain or loc.flag != "uncertain")
 
         if p.update_classifier and loc.flag not in ("not_found", "uncertain"):
@@ -156,6 +165,20 @@ class DiMPTracker:
         return self._box()
 
     # ---- internals ------------------------------------------------------------------------
+    def _iou_net_first_frame_corr(self, feats: list[torch.Tensor], box: torch.Tensor) -> float:
+        """Pearson correlation of predicted and true IoU for jittered copies of the first-frame box: can
+        this IoU-Net rank boxes at all? (An under-trained or off-domain one cannot, and its refinement
+        then moves good boxes at random.)"""
+        p = self.params
+        wide = p.replace(num_init_random_boxes=INIT_CHECK_BOXES, box_jitter_pos=2 * p.box_jitter_pos)
+        boxes = jitter_boxes(box.reshape(4).cpu(), wide, torch.Generator().manual_seed(p.seed))
+        iou_feat = self.net.bb_regressor.get_iou_feat(feats)
+        pred = self.net.bb_regressor.predict_iou(self.iou_modulation, iou_feat,
+                                                 boxes.to(self.device, iou_feat[0].dtype).reshape(1, -1, 4))
+        true = box_iou(box_convert(boxes, "xywh", "xyxy"), box_convert(box.reshape(1, 4).cpu(), "xywh", "xyxy"))
+        pair = torch.stack((pred.reshape(-1).float().cpu(), true.reshape(-1).float()))
+        return float(torch.corrcoef(pair)[0, 1].nan_to_num(0.0))
+
     def _refine(self, feats, crop, update_scale: bool) -> None:
         p = self.params
         out = p.image_sample_size

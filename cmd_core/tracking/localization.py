@@ -31,17 +31,36 @@ class Localization:
     max_score: float
 
 
-def _argmax2d(scores: torch.Tensor) -> tuple[float, np.ndarray]:
+def _argmax2d(scores: torch.Tensor, subcell: bool = False) -> tuple[float, np.ndarray]:
+    """Peak value and (row, col); with ``subcell`` the position is refined by a parabola through the
+    peak and its two neighbours on each axis (at most half a cell), else it is the integer cell."""
     flat = int(torch.argmax(scores))
     W = scores.shape[-1]
-    return float(scores.reshape(-1)[flat]), np.array([flat // W, flat % W], dtype=np.float64)
+    idx = np.array([flat // W, flat % W], dtype=np.float64)
+    if subcell:
+        idx += _parabolic_offsets(scores, flat // W, flat % W)
+    return float(scores.reshape(-1)[flat]), idx
 
 
-def localize_simple(scores: torch.Tensor) -> Localization:
+def _parabolic_offsets(scores: torch.Tensor, r: int, c: int) -> np.ndarray:
+    """Offsets in [-0.5, 0.5] of the vertex of the parabola through (-1, 0, +1) on each axis; 0 at a border
+    or where the three values are not concave (no interior maximum)."""
+    off = np.zeros(2)
+    for axis, (i, n) in enumerate(((r, scores.shape[-2]), (c, scores.shape[-1]))):
+        if 0 < i < n - 1:
+            line = scores[:, c] if axis == 0 else scores[r, :]
+            lo, mid, hi = (float(v) for v in line[i - 1:i + 2])
+            curv = lo - 2 * mid + hi
+            if curv < 0:
+                off[axis] = float(np.clip(0.5 * (lo - hi) / curv, -0.5, 0.5))
+    return off
+
+
+def localize_simple(scores: torch.Tensor, params: DiMPParams | None = None) -> Localization:
     """Plain arg-max localisation (flag ``normal``)."""
     s = scores.reshape(scores.shape[-2:])
     center = (np.array(s.shape, dtype=np.float64) - 1) / 2
-    m, idx = _argmax2d(s)
+    m, idx = _argmax2d(s, params.subcell_peak if params is not None else False)
     return Localization(idx - center, "normal", m)
 
 
@@ -54,11 +73,11 @@ def localize(scores: torch.Tensor, target_size_cells, prev_disp, params: DiMPPar
         prev_disp: previous target position relative to the map centre, (dy, dx) in cells.
     """
     if not params.advanced_localization:
-        return localize_simple(scores)
+        return localize_simple(scores, params)
     s = scores.reshape(scores.shape[-2:])
     sz = np.array(s.shape, dtype=np.float64)
     center = (sz - 1) / 2
-    max1, idx1 = _argmax2d(s)
+    max1, idx1 = _argmax2d(s, params.subcell_peak)
     disp1 = idx1 - center
     if max1 < params.target_not_found_threshold:
         return Localization(disp1, "not_found", max1)
@@ -70,7 +89,7 @@ def localize(scores: torch.Tensor, target_size_cells, prev_disp, params: DiMPPar
     right = min(int(round(idx1[1] + neigh[1] / 2 + 1)), int(sz[1]))
     masked = s.clone()
     masked[top:bottom, left:right] = 0
-    max2, idx2 = _argmax2d(masked)
+    max2, idx2 = _argmax2d(masked, params.subcell_peak)
     disp2 = idx2 - center
     prev = np.asarray(prev_disp, dtype=np.float64)
     if max2 > params.distractor_threshold * max1:

@@ -4,7 +4,12 @@
 files (``pytracking/parameter/dimp/*.py``), so results are comparable with published numbers.
 ``cpu`` is our own fast preset for CPU runs and tests: a 160-pixel crop (10x10 features instead
 of 18x18), fewer initial augmentations (8 samples instead of 15), fewer filter iterations and a
-shorter IoU refinement; the tracking logic is the same.
+shorter IoU refinement. Two additions of ours, both off in the official presets, matter at that
+size and for small from-scratch models (measured on a 16-sequence synthetic development set, seed 7,
+with a 10-minute CPU teacher: success 0.208 -> 0.263 on RGB, 0.158 -> 0.170 on TIR):
+``subcell_peak`` (one score cell is half the target there, so the integer peak alone misplaces
+it) and ``iou_net_min_init_corr`` (an IoU-Net that cannot rank jittered first-frame boxes is not
+used for that sequence).
 
 Presets are frozen dataclasses; derive variants with :func:`dataclasses.replace` or
 :func:`get_preset` overrides.
@@ -55,6 +60,7 @@ class DiMPParams:
     random_shift_factor: float = 1 / 3
     # Advanced localisation
     advanced_localization: bool = True
+    subcell_peak: bool = False  # ours: parabolic sub-cell peak position (official: the integer cell)
     target_not_found_threshold: float = 0.25
     distractor_threshold: float = 0.8
     hard_negative_threshold: float = 0.5
@@ -65,6 +71,8 @@ class DiMPParams:
     target_inside_ratio: float = 0.2
     # IoU-Net box refinement
     use_iou_net: bool = True
+    # ours: refine only if predicted and true IoU of jittered first-frame boxes correlate at least this much
+    iou_net_min_init_corr: float | None = None
     box_refinement_space: str = "default"  # 'default' (pixels, size-scaled gradient) or 'relative'
     iounet_augmentation: bool = False
     iounet_use_log_scale: bool = True
@@ -125,7 +133,7 @@ PRESETS: dict[str, DiMPParams] = {
         name="cpu", network=None, image_sample_size=10 * 16, aug_rotate=(10, -10), aug_blur=((2, 2),),
         aug_relativeshift=((0.6, 0.6), (-0.6, -0.6)), aug_dropout=(1, 0.2), sample_memory_size=30,
         net_opt_iter=5, net_opt_update_iter=1, train_skipping=10, num_init_random_boxes=5,
-        box_refinement_iter=3),
+        box_refinement_iter=3, subcell_peak=True, iou_net_min_init_corr=0.5),
 }
 
 

@@ -30,6 +30,10 @@ def _experiment_trackers():
             _dimp_tracker(TEACHER_CHECKPOINT, kind="rgb_reference", label="DiMP teacher on RGB frames (reference)"),
             modality="rgb",
         )
+        # The classic baselines on the same RGB frames: does the teacher beat them in its own modality?
+        for name in EXPERIMENT["baselines"]:
+            trackers[f"{name}-rgb"] = {"type": name, "preset": "cpu", "modality": "rgb", "allow_untrained": False,
+                                       "meta": {"kind": "rgb_baseline", "label": f"{name.upper()} on RGB frames"}}
     if DISTILL_DATASET:
         for strategy, spec in DISTILL_STRATEGIES.items():
             for seed in DISTILL_SEEDS:
