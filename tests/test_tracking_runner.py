@@ -138,3 +138,30 @@ def test_cli_refuses_untrained_and_reports(tmp_path, capsys):
     assert cli.run(args) == 0
     assert "tracked 1 sequence" in capsys.readouterr().out
     assert (tmp_path / "o2" / "a.txt").read_text().splitlines()[0] == "30\t40\t32\t32"
+
+
+def test_cli_parameter_overrides(tmp_path, capsys):
+    from cmd_core.cli import main
+    from cmd_core.tracking.cli import parse_overrides
+
+    assert parse_overrides(["use_iou_net=False", "net_opt_iter=10", "aug_rotate=[5, -5]",
+                            "iou_net_min_init_corr=None", "border_mode=inside_major"]) == {
+        "use_iou_net": False, "net_opt_iter": 10, "aug_rotate": (5, -5), "iou_net_min_init_corr": None,
+        "border_mode": "inside_major"}
+    frames, boxes = square_frames(3)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes)})
+    marker = tmp_path / "done.json"
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--preset", "cpu", "--allow-untrained",
+                 "--set", "use_iou_net=False", "--set", "subcell_peak=False", "--out", str(tmp_path / "o"),
+                 "--marker", str(marker)]) == 0
+    params = json.loads(marker.read_text())["params"]
+    assert params["use_iou_net"] is False and params["subcell_peak"] is False and params["image_sample_size"] == 160
+    capsys.readouterr()
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--preset", "cpu", "--allow-untrained",
+                 "--set", "no_such_param=1", "--out", str(tmp_path / "o2")]) == 2
+    assert "unknown tracker parameter(s) ['no_such_param']" in capsys.readouterr().err
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--tracker", "static",
+                 "--set", "use_iou_net=False", "--out", str(tmp_path / "o3")]) == 2
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--preset", "cpu",
+                 "--set", "use_iou_net", "--out", str(tmp_path / "o4")]) == 2
+    assert "--set expects NAME=VALUE" in capsys.readouterr().err

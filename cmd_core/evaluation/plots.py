@@ -40,6 +40,9 @@ def _save(fig, path: Path) -> None:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
 
 
+LEGEND_INSIDE_MAX = 8  # trackers whose legend still fits inside the axes
+
+
 def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Path]:
     """success.png, precision.png and (where the protocol has it) norm_precision.png."""
     plt = _pyplot()
@@ -55,7 +58,8 @@ def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Pat
             curve = ev.counts[kind].sum(0) / ev.n_frames.sum() if p.pooled else ev.curves(kind).mean(0)
             entries.append((ev.scores()[kind], ev.tracker, curve))
         entries.sort(key=lambda e: -e[0])
-        fig, ax = plt.subplots(figsize=(6.4, 5.2))
+        outside = len(entries) > LEGEND_INSIDE_MAX  # a long legend would hide the curves: beside the axes
+        fig, ax = plt.subplots(figsize=(9.6 if outside else 6.4, 5.2))
         for i, (score, name, curve) in enumerate(entries):
             ax.plot(thr, curve, color=_COLORS[i % len(_COLORS)], linestyle=_STYLES[(i // len(_COLORS)) % len(_STYLES)],
                     linewidth=2.2, label=f"{name} [{score:.3f}]")
@@ -66,7 +70,10 @@ def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Pat
         ax.set_xlabel(xl, fontsize=12)
         ax.set_ylabel(yl, fontsize=12)
         ax.tick_params(labelsize=10)
-        ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.9)
+        if outside:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=True)
+        else:
+            ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.9)
         fig.tight_layout()
         path = out_dir / fname
         _save(fig, path)

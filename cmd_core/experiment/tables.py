@@ -291,9 +291,11 @@ def rgb_teacher_checks(comp: pd.DataFrame) -> list[str]:
             continue
         t, b = teacher.iloc[0], base.iloc[0]
         diff = 100 * (t["success_mean"] - b["success_mean"])
-        verdict = "beats" if diff > 0 else "does not beat"
-        out.append(f"{e}: the teacher on RGB frames ({t['success_mean']:.3f}) {verdict} the best classic baseline "
-                   f"{b['tracker']} ({b['success_mean']:.3f}) by {diff:+.1f} points of success.")
+        verdict = (f"beats the best classic baseline {b['tracker']} ({b['success_mean']:.3f}) by {diff:.1f}" if diff > 0
+                   else f"is {-diff:.1f} points of success below the best classic baseline {b['tracker']} "
+                        f"({b['success_mean']:.3f}): it does not beat it")
+        out.append(f"{e}: the teacher on RGB frames ({t['success_mean']:.3f}) {verdict}"
+                   + (" points of success." if diff > 0 else "."))
     return out
 
 

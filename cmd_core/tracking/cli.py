@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_arguments", "run", "track"]
+__all__ = ["add_arguments", "parse_overrides", "run", "track"]
 
 TRACKERS = ("dimp", "mil", "kcf", "csrt", "static")
 log = logging.getLogger(__name__)
@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modality", required=True, choices=("rgb", "tir"), help="which images to track on")
     parser.add_argument("--tracker", default="dimp", choices=TRACKERS, help="tracker type (default: dimp)")
     parser.add_argument("--preset", default="dimp50", choices=preset_names(), help="DiMP parameter preset")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                        help="override one DiMP parameter of the preset (repeatable), e.g. "
+                             "--set use_iou_net=False --set net_opt_iter=10; values are Python literals")
     parser.add_argument("--checkpoint", help="DiMP weights: our own checkpoint or an official pytracking file")
     parser.add_argument("--allow-untrained", action="store_true",
                         help="run DiMP with random weights when no checkpoint is given (smoke tests only)")
@@ -39,11 +42,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--marker", help="write a JSON summary here when done")
 
 
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["name=value", ...]`` -> {name: value}, values read as Python literals (else kept as strings)."""
+    import ast
+
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--set expects NAME=VALUE, got {item!r}")
+        try:
+            value = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError):
+            value = raw.strip()
+        out[name.strip()] = tuple(value) if isinstance(value, list) else value
+    return out
+
+
 def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "dimp50",
           checkpoint: str | None = None, allow_untrained: bool = False, sequences: list[str] | None = None,
           threads: int | None = None, device: str = "cpu", integer: bool = False,
-          marker: str | None = None, progress: bool = False) -> dict[str, Any]:
-    """Library form of the command; returns (and optionally writes) the summary."""
+          marker: str | None = None, progress: bool = False,
+          overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Library form of the command; returns (and optionally writes) the summary. ``overrides``
+    replace fields of the DiMP preset (see :class:`DiMPParams`)."""
     from cmd_core.io import write_text
 
     from .baselines import TrackerUnavailable, make_baseline
@@ -51,6 +73,8 @@ def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "d
 
     if tracker not in TRACKERS:
         raise ValueError(f"unknown tracker {tracker!r} (choose from {list(TRACKERS)})")
+    if overrides and tracker != "dimp":
+        raise ValueError(f"parameter overrides are DiMP parameters; tracker {tracker!r} has none")
     set_threads(threads)
     summary: dict[str, Any] = {"tracker": tracker, "modality": modality, "manifest": str(manifest),
                                "threads": threads, "device": device}
@@ -63,7 +87,7 @@ def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "d
 
         if device == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda requested but CUDA is not available")
-        params = get_preset(preset)
+        params = get_preset(preset, **(overrides or {}))
         net = load_network(checkpoint, params, allow_untrained=allow_untrained)
         dimp = DiMPTracker(net, params, device=device)
         summary.update(preset=params.name, checkpoint=checkpoint, untrained=checkpoint is None,
@@ -94,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         summary = track(args.manifest, args.modality, args.tracker, args.out, preset=args.preset,
                         checkpoint=args.checkpoint, allow_untrained=args.allow_untrained, sequences=args.sequences,
                         threads=args.threads, device=args.device, integer=args.integer, marker=args.marker,
-                        progress=sys.stderr.isatty())
+                        progress=sys.stderr.isatty(), overrides=parse_overrides(args.overrides))
     except CheckpointError as exc:
         print(f"cmd-tir track: error: {exc}", file=sys.stderr)
         return 2
