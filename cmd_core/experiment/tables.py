@@ -29,6 +29,8 @@ REQUIRED = ("eval_set", "tracker", "kind", "success", "precision", "norm_precisi
 OPTIONAL = ("strategy", "seed", "pair_method", "component")
 METRIC_NAMES = {"success": "Success (AUC)", "precision": "Precision", "norm_precision": "Norm. precision"}
 UPPER_BOUND_MARK = "†"
+KIND_LABELS = {"supervised_upper_bound": "supervised upper bound (TIR labels)",  # the Kind column of comparison.md
+               "rgb_reference": "reference: RGB frames", "rgb_baseline": "baseline, RGB frames"}
 CLAIM_MARGIN_PTS = 3.0
 
 
@@ -291,11 +293,10 @@ def rgb_teacher_checks(comp: pd.DataFrame) -> list[str]:
             continue
         t, b = teacher.iloc[0], base.iloc[0]
         diff = 100 * (t["success_mean"] - b["success_mean"])
-        verdict = (f"beats the best classic baseline {b['tracker']} ({b['success_mean']:.3f}) by {diff:.1f}" if diff > 0
-                   else f"is {-diff:.1f} points of success below the best classic baseline {b['tracker']} "
-                        f"({b['success_mean']:.3f}): it does not beat it")
-        out.append(f"{e}: the teacher on RGB frames ({t['success_mean']:.3f}) {verdict}"
-                   + (" points of success." if diff > 0 else "."))
+        head, base_txt = f"{e}: the teacher on RGB frames ({t['success_mean']:.3f})", f"{b['tracker']} ({b['success_mean']:.3f})"
+        out.append(f"{head} beats the best classic baseline {base_txt} by {diff:.1f} points of success." if diff > 0
+                   else f"{head} is {-diff:.1f} points of success below the best classic baseline {base_txt}: "
+                        "it does not beat it.")
     return out
 
 
@@ -310,9 +311,7 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
         lines += [f"## {e}", "", "| " + " | ".join(head) + " |", "|" + "|".join(["---", "---", "---:"] + ["---:"] * (len(head) - 3)) + "|"]
         for r in sub.itertuples():
             name = f"{r.tracker} {UPPER_BOUND_MARK}" if r.uses_tir_labels else str(r.tracker)
-            kind = ("supervised upper bound (TIR labels)" if r.uses_tir_labels
-                    else "reference: RGB frames" if r.kind == "rgb_reference"
-                    else "baseline, RGB frames" if r.kind == "rgb_baseline" else r.kind)
+            kind = KIND_LABELS.get(r.kind, r.kind)
             cells = [name, kind, str(r.n_seeds), _pm(r.success_mean, r.success_std), _d(r.d_success_pts),
                      _pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
             if has_norm:

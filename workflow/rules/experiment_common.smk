@@ -18,6 +18,11 @@ def _dimp_tracker(checkpoint, **meta):
     }
 
 
+def _baseline_tracker(name, modality, **meta):
+    """A classic baseline row of the experiment (MIL, static, ...) on the given frames."""
+    return {"type": name, "preset": "cpu", "modality": modality, "allow_untrained": False, "meta": meta}
+
+
 def _experiment_trackers():
     """name -> tracker entry (with `meta` for the tables) of every tracker the experiment compares."""
     if not EXPERIMENT["enabled"] or not EVAL_SETS:
@@ -32,8 +37,7 @@ def _experiment_trackers():
         )
         # The classic baselines on the same RGB frames: does the teacher beat them in its own modality?
         for name in EXPERIMENT["baselines"]:
-            trackers[f"{name}-rgb"] = {"type": name, "preset": "cpu", "modality": "rgb", "allow_untrained": False,
-                                       "meta": {"kind": "rgb_baseline", "label": f"{name.upper()} on RGB frames"}}
+            trackers[f"{name}-rgb"] = _baseline_tracker(name, "rgb", kind="rgb_baseline", label=f"{name.upper()} on RGB frames")
     if DISTILL_DATASET:
         for strategy, spec in DISTILL_STRATEGIES.items():
             for seed in DISTILL_SEEDS:
@@ -50,8 +54,7 @@ def _experiment_trackers():
                 kind="supervised_upper_bound", label="DiMP fine-tuned on TIR labels", seed=seed,
             )
     for name in EXPERIMENT["baselines"]:
-        trackers[name] = {"type": name, "preset": "cpu", "modality": "tir", "allow_untrained": False,
-                          "meta": {"kind": "baseline", "label": name.upper()}}
+        trackers[name] = _baseline_tracker(name, "tir", kind="baseline", label=name.upper())
     return trackers
 
 

@@ -1,5 +1,5 @@
-"""Evaluate every experiment tracker on one TIR evaluation set (rule evaluate_eval_set); the RGB
-reference row (teacher on the RGB frames of a paired set) is scored against the RGB ground truth.
+"""Evaluate every experiment tracker on one TIR evaluation set (rule evaluate_eval_set); the rows
+tracked on the RGB frames of a paired set (teacher and baselines) are scored against the RGB ground truth.
 
 Writes the evaluation toolkit's report into results/eval/<dataset>/ and a long score table with one
 row per tracker, labelled with its kind, strategy, seed, pair method and component for the
