@@ -1,7 +1,7 @@
 """Speed of the DiMP online tracker: frames per second and effective compute rate.
 
-For DiMP-18 and DiMP-50 at 288 and the CPU preset (untrained weights: speed does not depend on
-them), this measures
+For DiMP-18 and DiMP-50 at 288, the CPU preset on DiMP-18 and the MobileNetV2 CPU preset
+(``cpu_mobilenet``; random weights: speed does not depend on them), this measures
 - FPS of ``DiMPTracker.track`` on synthetic 640x480 frames (every frame takes the full path:
   classification, IoU-Net refinement, memory update; filter re-optimisation as scheduled);
 - GFLOPs per frame, counted with ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cmd_core.model import build_dimp
+from cmd_core.model import build_dimp, dimp_mobilenet
 from cmd_core.tracking import DiMPTracker, get_preset
 
 
@@ -86,7 +86,10 @@ def bench(name: str, preset: str, backbone: str, n_frames: int, device, mm: floa
     params = get_preset(preset, target_not_found_threshold=-float("inf"))
     size = params.image_sample_size
     torch.manual_seed(0)
-    net = build_dimp(backbone, crop_size=size).eval().to(device)
+    if backbone == "mobilenet_v2":  # the shipped configuration: identity head, small IoU-Net
+        net = dimp_mobilenet(backbone_weights=None, crop_size=size).eval().to(device)
+    else:
+        net = build_dimp(backbone, crop_size=size).eval().to(device)
     tracker = DiMPTracker(net, params, device=device)
     seq = frames(n_frames + 3)
     t0 = time.perf_counter()
@@ -120,7 +123,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--frames", type=int, default=10)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--only", nargs="+", help="subset of dimp18 dimp50 cpu")
+    ap.add_argument("--only", nargs="+", help="subset of dimp18 dimp50 cpu mobilenet")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -128,7 +131,7 @@ def main() -> None:
     mm = matmul_rate(device)
     rows = []
     for name, preset, backbone in (("dimp18", "dimp18", "resnet18"), ("dimp50", "dimp50", "resnet50"),
-                                   ("cpu", "cpu", "resnet18")):
+                                   ("cpu", "cpu", "resnet18"), ("mobilenet", "cpu_mobilenet", "mobilenet_v2")):
         if args.only and name not in args.only:
             continue
         rows.append(bench(name, preset, backbone, args.frames, device, mm))

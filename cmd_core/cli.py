@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 
 # name -> (module, one-line help)
@@ -24,6 +25,65 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("cmd_core.experiment.cli", "comparison / ablation tables, claim check and plots of the experiment"),
     "evaluate": ("cmd_core.evaluation.cli", "score tracker results with a benchmark's own protocol"),
 }
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts such as --threads: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def _handled_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input or a bad environment, not a bug: reported without a
+    traceback. Checkpoint errors are included when the model code was imported (only then can
+    they have been raised)."""
+    types: list[type[BaseException]] = [OSError, ValueError, UnicodeError]
+    model = sys.modules.get("cmd_core.model.checkpoint")
+    if model is not None:
+        types.append(model.CheckpointError)
+    return tuple(types)
+
+
+_LINE_WORDS = re.compile(r"^(?P<file>[^\n]+?), line (?P<line>\d+): ")
+# library messages that name their file later in the text -> "<file>: <what>"
+_FILE_LATER = (
+    (re.compile(r"^cannot read checkpoint (?P<file>\S+?): (?P<rest>.*)$", re.S), "cannot read checkpoint: {rest}"),
+    (re.compile(r"^checkpoint not found: (?P<file>\S+)$", re.S), "checkpoint not found"),
+    (re.compile(r"^(?P<file>\S+) (?P<what>does not match the \w+ architecture: .*)$", re.S), "{what}"),
+    (re.compile(r"^Could not open Parquet input source '(?P<file>[^']+)': (?P<rest>.*)$", re.S),
+     "not a readable Parquet file ({rest})"),
+)
+
+
+def error_message(exc: BaseException) -> str:
+    """`<file>[:line]: <what>` for a handled error.
+
+    OSErrors name their file through `filename` (e.g. PermissionError from open()), library
+    errors carry it at the start of their message; "path, line N: ..." becomes "path:N: ..."."""
+    if isinstance(exc, OSError) and exc.filename is not None and not str(exc).startswith(str(exc.filename)):
+        what = exc.strerror or str(exc)
+        if exc.filename2 is not None:
+            return f"{exc.filename}: {what} (-> {exc.filename2})"
+        return f"{exc.filename}: {what}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"<input>: not UTF-8 text ({exc.reason} at byte {exc.start})"
+    text = str(exc)
+    for rx, template in _FILE_LATER:
+        m = rx.match(text)
+        if m:
+            return f"{m['file']}: " + template.format(**m.groupdict())
+    return _LINE_WORDS.sub(lambda m: f"{m['file']}:{m['line']}: ", text, count=1)
+
+
+def report_error(command: str, exc: BaseException) -> int:
+    """The one place a CLI error is reported: `cmd-tir <sub>: error: <file>[:line]: <what>`, exit 2."""
+    print(f"cmd-tir {command}: error: {error_message(exc)}", file=sys.stderr)
+    return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,10 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(module.run(args) or 0)
-    except (FileNotFoundError, ValueError) as exc:
+    except _handled_errors() as exc:
         # Library errors carry the file (and line) in their message; no traceback for bad input.
-        print(f"cmd-tir {chosen}: error: {exc}", file=sys.stderr)
-        return 2
+        logging.getLogger(__name__).debug("%s failed", chosen, exc_info=True)
+        return report_error(chosen, exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

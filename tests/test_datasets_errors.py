@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 import dataset_fixtures as fx
+from cmd_core.datasets.imagecheck import check_images
 from cmd_core.datasets.ingest import ingest_dataset
 
 
@@ -49,10 +53,22 @@ def test_missing_modality_frame(tmp_path):
 def test_different_frame_counts(tmp_path):
     root = fx.make_generic_pairs(tmp_path / "g")
     os.remove(root / "clip" / "tir" / "b_2.jpg")
-    with pytest.raises(ValueError, match=r"different frame counts: .*rgb has 3, .*tir has 2"):
+    with pytest.raises(FileNotFoundError, match=r"missing TIR frame matching a_2\.jpg .*rgb has 3 frames, .*tir has 2"):
         ingest_dataset("d", "generic_pairs", root)
     r = skip(root, "generic_pairs")
     assert r.summary["frames"] == 2 and r.summary["rejected_frames"] == 1
+
+
+def test_generic_pairs_gap_rejects_only_the_unpaired_frame(tmp_path):
+    """Issue 14 item 2: a TIR frame missing in the middle must not shift the pairs after it."""
+    root = fx.make_generic_pairs(tmp_path / "g", n=5)
+    os.remove(root / "clip" / "tir" / "b_2.jpg")
+    r = skip(root, "generic_pairs")
+    df = r.frames.to_pandas()
+    assert df["frame"].tolist() == [0, 1, 3, 4]
+    assert [(Path(a).name, Path(b).name) for a, b in zip(df.rgb_path, df.tir_path)] == [
+        ("a_0.jpg", "b_0.jpg"), ("a_1.jpg", "b_1.jpg"), ("a_3.jpg", "b_3.jpg"), ("a_4.jpg", "b_4.jpg")]
+    assert r.rejected.to_pylist()[0]["frame"] == 2
 
 
 def test_truncated_jpeg(tmp_path):
@@ -157,3 +173,100 @@ def test_nothing_silently_dropped(tmp_path):
     os.remove(root / "seqB" / "infrared" / "00004i.jpg")
     r = skip(root)
     assert r.summary["frames"] + r.summary["rejected_frames"] == 8
+
+
+# ------------------------------------------------------------------- issue 14: nothing lost or shifted
+def test_lsotb_missing_middle_frame_keeps_gt_aligned(tmp_path):
+    """Item 1: with 0003.jpg missing, 0004.jpg must get line 4's box, not line 3's."""
+    root = fx.make_lsotb_eval(tmp_path / "l", n=5)
+    os.remove(root / "sequences" / "airplane_H_001" / "img" / "0003.jpg")
+    r = skip(root, "lsotb_eval")
+    df = r.frames.to_pandas()
+    assert df["frame"].tolist() == [0, 1, 3, 4]
+    assert [Path(p).name for p in df.tir_path] == ["0001.jpg", "0002.jpg", "0004.jpg", "0005.jpg"]
+    assert df["gt_tir_x"].tolist() == [1, 2, 4, 5]  # fixture line i holds x = i
+    (row,) = rejected(r)
+    assert row["frame"] == 2 and "no file numbered 3" in row["reason"]
+    assert r.summary["rejected_frames"] == 1 and r.summary["rejected_rows"] == 1
+
+
+def test_gt_box_wholly_outside_the_image_is_invalid(tmp_path):
+    """Item 5: a box with no pixel in the 32x24 image becomes null + flag, counted as invalid."""
+    root = fx.make_rgbt234(tmp_path / "r", seqs=("seqA",), n=4)
+    lines = fx.boxes(4)
+    lines[1] = "40,2,10,8"  # right of the image
+    lines[2] = "-20,2,10,8"  # left of it (x + w <= 0)
+    lines[3] = "28,20,10,8"  # partly inside: kept
+    fx.write_lines(root / "seqA" / "infrared.txt", lines)
+    r = ingest_dataset("d", "rgbt234", root)
+    df = r.frames.to_pandas()
+    assert df["gt_tir_valid"].tolist() == [True, False, False, True]
+    assert df["gt_tir_x"].isna().tolist() == [False, True, True, False]
+    assert df["gt_rgb_valid"].all()
+    assert r.summary["invalid_gt_tir"] == 2 and r.summary["invalid_gt"] == 2
+
+
+def test_unusable_sequences_are_counted_rows_shown_by_the_table(tmp_path):
+    """Item 6: an empty sequence and one without its TIR GT are rejected rows, counted per sequence
+    in the summary and in datasets.csv, never silently left out."""
+    from cmd_core.datasets.ingest import write_result
+    from cmd_core.datasets.table import write_datasets_table
+
+    root = fx.make_rgbt234(tmp_path / "r", seqs=("seqA", "seqB", "seqC"), n=3)
+    for d in ("visible", "infrared"):
+        for p in (root / "seqB" / d).iterdir():
+            p.unlink()
+    (root / "seqC" / "infrared.txt").unlink()
+    with pytest.raises(ValueError, match=r"seqB/visible: no image files in frame folder"):
+        ingest_dataset("d", "rgbt234", root)
+    r = skip(root)
+    assert r.summary["sequences"] == 1 and r.summary["frames"] == 3
+    assert r.summary["rejected_sequences"] == 2
+    reasons = sorted((row["sequence"], row["reason"]) for row in rejected(r))
+    assert reasons[-1] == ("seqC", "ground-truth file does not exist (the other modality's exists)")
+    assert [s for s, _ in reasons] == ["seqB", "seqB", "seqC"]  # seqB: its visible/ and infrared/
+    paths = write_result(r, tmp_path / "m")
+    df = write_datasets_table([paths["summary"]], tmp_path / "t.csv", tmp_path / "t.md")
+    assert df.loc[0, "rejected_sequences"] == 2
+    assert "rejected_sequences" in (tmp_path / "t.md").read_text()
+
+
+def test_got10k_sequence_without_gt_and_list_is_reported(tmp_path):
+    base = fx.make_got10k(tmp_path / "g")
+    fx.make_got10k(tmp_path / "g", seq="GOT-10k_Train_000002")
+    (base / "train" / "list.txt").unlink()
+    (base / "train" / "GOT-10k_Train_000002" / "groundtruth.txt").unlink()
+    r = ingest_dataset("d", "got10k", base / "train", on_error="skip")
+    assert r.summary["sequences"] == 1 and r.summary["rejected_sequences"] == 1
+    assert rejected(r)[0]["file"].endswith("GOT-10k_Train_000002/groundtruth.txt")
+
+
+@pytest.mark.parametrize("label, line, value", [("cover.label", 2, "12"), ("cover.label", 1, "-1"),
+                                                 ("absence.label", 3, "-4"), ("absence.label", 1, "2")])
+def test_got10k_out_of_range_labels(tmp_path, label, line, value):
+    """Item 7: cover 0..8 and absence 0..1; anything else is an error naming file and line."""
+    base = fx.make_got10k(tmp_path / "g")
+    path = base / "train" / "GOT-10k_Train_000001" / label
+    lines = path.read_text().splitlines()
+    lines[line - 1] = value
+    fx.write_lines(path, lines)
+    with pytest.raises(ValueError, match=rf"{label}:{line}: label '{value}' out of range"):
+        ingest_dataset("d", "got10k", base / "train")
+    r = ingest_dataset("d", "got10k", base / "train", on_error="skip")
+    assert r.summary["frames"] == 2 and [row["frame"] for row in rejected(r)] == [line - 1]
+
+
+def test_corrupt_jpeg_data_is_a_failed_decode(tmp_path):
+    """Item 4: 200 zeroed bytes in the middle (end marker intact) are found through libjpeg's warning."""
+    rng = np.random.default_rng(0)
+    img = cv2.GaussianBlur((rng.random((128, 160, 3)) * 255).astype(np.uint8), (5, 5), 0)
+    good, bad = tmp_path / "good.jpg", tmp_path / "bad.jpg"
+    cv2.imwrite(str(good), img)
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 200] = b"\0" * 200
+    bad.write_bytes(bytes(data))
+    assert bytes(data[-2:]) == b"\xff\xd9"
+    for threads in (1, 2):
+        ok, broken = check_images([str(good), str(bad)], "decode", threads, chunk=1)
+        assert ok == (160, 128)
+        assert broken.startswith("corrupt JPEG (libjpeg: Corrupt JPEG data")

@@ -105,7 +105,7 @@ def test_cli_ingest_and_datasets_table(tmp_path, capsys):
     df = datasets_table([out / "a.summary.json", out / "b.summary.json"])
     assert list(df.columns) == ["dataset", "split", "format", "sequences", "frames", "rgb_resolution",
                                 "tir_resolution", "gt_coverage_rgb", "gt_coverage_tir", "invalid_gt",
-                                "rejected_frames", "objects", "invalid_objects"]
+                                "rejected_frames", "rejected_sequences", "objects", "invalid_objects"]
     assert df["frames"].tolist() == [6, 3]
     assert (out / "datasets.csv").read_text().startswith("dataset,split,format")
     assert "| b | all | lsotb_eval |" in (out / "datasets.md").read_text()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cmd_core.distill.strategies import (DEFAULT_STRATEGIES, StrategyError, resolve_strategies, resolve_strategy,
-                                         strategy_pairs_method)
+from cmd_core.distill.strategies import DEFAULT_STRATEGIES, StrategyError, resolve_strategies, resolve_strategy
 
 
 def test_default_strategies_resolve():
@@ -18,21 +17,25 @@ def test_default_strategies_resolve():
     assert s["full_clf_only"]["components"] == ["classifier"]
     assert s["full_iou_only"]["components"] == ["iou"]
     assert s["full"]["losses"]["feature"] > 0 and s["full"]["losses"]["iou"] > 0
-    assert strategy_pairs_method("full_random") == "random"
 
 
 @pytest.mark.parametrize("bad, match", [
-    ({"pairs": "yolo9000"}, "unknown pair method 'yolo9000'"),
-    ({"pairs": "central", "components": ["classifier", "tail"]}, r"unknown component\(s\) \['tail'\]"),
-    ({"pairs": "central", "components": []}, "unknown component"),
-    ({"pairs": "central", "mode": "magic"}, "unknown mode 'magic'"),
-    ({"pairs": "central", "backbone": "half"}, "backbone must be one of"),
-    ({"pairs": "central", "losses": {"featur": 1.0}}, r"unknown loss\(es\) \['featur'\]"),
-    ({"pairs": "central", "losses": {"feature": 0.0}}, "every loss weight is 0"),
-    ({"pairs": "central", "losses": {"feature": 1, "response_type": "js"}}, "response_type"),
-    ({"pairs": "central", "losses": {"feature": 1, "feature_layers": ["layer9"]}}, "unknown feature layer"),
-    ({"pairs": "central", "lossez": {}}, r"unknown key\(s\) \['lossez'\]"),
-    ({"mode": "official"}, "'pairs'"),
+    ({"pairs": "yolo9000"}, r"^config distill.strategies.x.pairs: unknown pair method 'yolo9000'"),
+    ({"pairs": "central", "components": ["classifier", "tail"]},
+     r"^config distill.strategies.x.components\[1\]: 'tail' is not one of \['classifier', 'iou'\]$"),
+    ({"pairs": "central", "components": []}, r"^config distill.strategies.x.components: \[\] should be non-empty$"),
+    ({"pairs": "central", "mode": "magic"}, r"^config distill.strategies.x.mode: 'magic' is not one of"),
+    ({"pairs": "central", "backbone": "half"}, r"^config distill.strategies.x.backbone: 'half' is not one of"),
+    ({"pairs": "central", "losses": {"featur": 1.0}}, r"^config distill.strategies.x.losses.featur: unknown key"),
+    ({"pairs": "central", "losses": {"feature": 0.0}}, "^config distill.strategies.x.losses: every loss weight is 0"),
+    ({"pairs": "central", "losses": {"feature": 1, "response_type": "js"}},
+     r"^config distill.strategies.x.losses.response_type: 'js' is not one of \['kl', 'mse'\]$"),
+    ({"pairs": "central", "losses": {"feature": 1, "feature_layers": ["layer9"]}},
+     r"^config distill.strategies.x.losses.feature_layers\[0\]: 'layer9' is not one of"),
+    ({"pairs": "central", "lossez": {}}, r"^config distill.strategies.x.lossez: unknown key \(allowed here: backbone,"),
+    ({"mode": "official"}, r"^config distill.strategies.x: 'pairs' is a required property$"),
+    ({"pairs": "central", "mode": "official", "losses": {"feature": 1.0}},
+     r"^config distill.strategies.x.losses: unknown loss\(es\) \['feature'\] for mode 'official'"),
 ])
 def test_bad_strategies_raise_clear_errors(bad, match):
     with pytest.raises(StrategyError, match=match):
@@ -51,40 +54,42 @@ def test_unknown_name_and_configured_pair_methods():
     assert set(DEFAULT_STRATEGIES) <= set(resolve_strategies(pair_methods=["central", "random", "detector"]))
 
 
-def test_defaults_agree_across_library_schema_and_workflow():
-    """The demo strategies live in the library and the config schema (the workflow reads the
-    validated config and keeps no copy of its own); the two must not drift apart."""
-    from pathlib import Path
+def test_default_strategies_come_from_the_schema_alone():
+    """The demo strategies are the schema's default of distill.strategies (package data), not a
+    copy; the workflow keeps none either and checks strategies with resolve_strategies."""
+    from cmd_core.config_schema import load_schema, validate_strategy
 
-    import yaml
+    from conftest import PROJECT_ROOT
 
-    root = Path(__file__).resolve().parents[1]
-    schema = yaml.safe_load((root / "workflow/schemas/config.schema.yaml").read_text())
-    assert schema["properties"]["distill"]["properties"]["strategies"]["default"] == DEFAULT_STRATEGIES
-    src = (root / "workflow/rules/distill_common.smk").read_text()
-    assert "DEFAULT" not in src and 'DISTILL = config["distill"]' in src
+    raw = load_schema()["properties"]["distill"]["properties"]["strategies"]["default"]
+    assert {n: validate_strategy(n, s) for n, s in raw.items()} == DEFAULT_STRATEGIES
+    lib = (PROJECT_ROOT / "cmd_core" / "distill" / "strategies.py").read_text()
+    assert "detector" not in lib.split("DEFAULT_STRATEGIES: dict[str, dict[str, Any]] =", 1)[1].split("\n", 1)[0]
+    rules = "".join(p.read_text() for p in (PROJECT_ROOT / "workflow").rglob("*.smk"))
+    assert "mimic_response" not in rules and "resolve_strategies(" in rules
 
 
 def test_batchnorm_setting():
     assert resolve_strategy("full")["batchnorm"] == "train"
-    with pytest.raises(StrategyError, match="batchnorm must be one of"):
+    with pytest.raises(StrategyError, match=r"^config distill.strategies.b.batchnorm: 'sometimes' is not one of"):
         resolve_strategy({"pairs": "central", "mode": "official", "batchnorm": "sometimes"}, name="b")
 
 
 def test_validated_default_config_strategies_resolve():
     """The workflow validates config (filling schema defaults) before jobs resolve the strategies:
     the filled-in config must still give valid strategies (no loss of the other mode added)."""
-    from pathlib import Path
-
     import yaml
-    from snakemake.utils import validate
 
-    root = Path(__file__).resolve().parents[1]
-    cfg = yaml.safe_load((root / "config/config.yaml").read_text())
+    from cmd_core.config_schema import validate_config
+
+    from conftest import PROJECT_ROOT
+
+    cfg = yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text())
     cfg["distill"] = {"strategies": {"mine": {"pairs": "random", "mode": "distill", "losses": {"response": 1.0}}}}
-    validate(cfg, str(root / "workflow/schemas/config.schema.yaml"))
+    validate_config(cfg)
     resolved = resolve_strategies(cfg["distill"]["strategies"])
     assert resolved["mine"]["losses"]["response"] == 1.0 and "clf" not in resolved["mine"]["losses"]
-    default_cfg = yaml.safe_load((root / "config/config.yaml").read_text())
-    validate(default_cfg, str(root / "workflow/schemas/config.schema.yaml"))
+    assert resolved["mine"]["lr_scale"] == 0.3 and resolved["mine"]["backbone"] == "frozen"
+    default_cfg = validate_config(yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text()))
     assert set(resolve_strategies(default_cfg["distill"]["strategies"])) == set(DEFAULT_STRATEGIES)
+    assert default_cfg["distill"]["epochs"] == 3  # the schema's default is the shipped config's value

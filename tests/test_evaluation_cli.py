@@ -64,4 +64,21 @@ def test_cli_bad_input_exit_2(tmp_path, capsys):
     rc = main(["evaluate", "--protocol", "lasher", "--gt", str(gt), "--results", f"T={res}", "--out", str(tmp_path / "o")])
     assert rc == 2
     err = capsys.readouterr().err
-    assert "a.txt, line 2" in err and "non-numeric" in err
+    # the one CLI handler writes "<file>:<line>: <what>" (the library says "<file>, line N")
+    assert err.startswith(f"cmd-tir evaluate: error: {res / 'a.txt'}:2: non-numeric value")
+
+
+def test_truncated_gt_is_a_visible_warning(tmp_path, caplog):
+    """Issue 14 item 3: a GT cut to 4 of 10 lines drops 6 result lines: never silently."""
+    gt = tmp_path / "gt"
+    gt.mkdir()
+    (gt / "a.txt").write_text("1,2,3,4\n" * 4)
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "a.txt").write_text("1\t2\t3\t4\n" * 10)
+    caplog.set_level("WARNING")
+    assert main(["evaluate", "--protocol", "lasher", "--gt", str(gt), "--results", f"T={res}",
+                 "--out", str(tmp_path / "o"), "--no-plots"]) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(m.startswith(f"{res / 'a.txt'}: 10 result lines but the GT {gt / 'a.txt'} has 4 frames")
+               and "the last 6 result lines are not scored (lasher protocol)" in m for m in warnings), warnings

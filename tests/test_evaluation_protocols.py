@@ -155,7 +155,7 @@ def test_readers_mixed_separators_and_errors(tmp_path):
 
 def test_gtot_naming_and_writer_roundtrip(tmp_path):
     d = tmp_path / "T"
-    write_pytracking_results(d, "seq", [[1.9, 2.2, 3.7, 4.0], [5, 6, 7, 8]], times=[0.1, 0.1])
+    write_pytracking_results(d, "seq", [[1.9, 2.2, 3.7, 4.0], [5, 6, 7, 8]], times=[0.1, 0.1], integer=True)
     assert (d / "seq.txt").read_text() == "1\t2\t3\t4\n5\t6\t7\t8\n"  # pytracking truncates to int
     (d / "T_other.txt").write_text("0 0 10 0 10 10 0 10\n")
     tracks, missing = read_results(d, ["seq", "other"], "T")

@@ -1,16 +1,35 @@
-"""The `snakemake --report` captions exist for every table and plot type and are valid
+"""The `snakemake --report` captions: one for every table and plot type, each referenced by the
+workflow (the Snakefile's `report:` or a rule's `report(..., caption=...)`), none missing, and valid
 reStructuredText (Snakemake renders them with docutils)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from conftest import PROJECT_ROOT
 
-REPORT = PROJECT_ROOT / "workflow" / "report"
-CAPTIONS = ["workflow", "comparison", "ablation_pairs", "ablation_components", "per_attribute", "curves",
-            "success_bars", "loss_curves", "datasets_table", "contact_sheets", "pairs_contact_sheet", "pairs_quality",
-            "training_throughput"]
+WORKFLOW = PROJECT_ROOT / "workflow"
+REPORT = WORKFLOW / "report"
+CAPTIONS = ["workflow", "comparison", "claim", "ablation_pairs", "ablation_components", "per_attribute", "curves",
+            "success_bars", "loss_curves", "teacher_loss", "datasets_table", "contact_sheets", "pairs_contact_sheet",
+            "pairs_quality", "training_throughput"]
+
+
+def _referenced() -> set[str]:
+    """Caption names the workflow refers to."""
+    text = (WORKFLOW / "Snakefile").read_text() + "".join(p.read_text() for p in (WORKFLOW / "rules").glob("*.smk"))
+    names = set(re.findall(r'caption=f?"(?:\.\./report|\{CAPTIONS\})/(\w+)\.rst"', text))
+    names |= set(re.findall(r'^report:\s*"report/(\w+)\.rst"', text, flags=re.M))
+    return names
+
+
+def test_every_caption_is_referenced_and_every_reference_exists():
+    files = {p.stem for p in REPORT.glob("*.rst")}
+    assert files == set(CAPTIONS)
+    assert _referenced() == files, {"unused": files - _referenced(), "missing": _referenced() - files}
+    assert 'CAPTIONS = "../report"' in (WORKFLOW / "rules" / "common.smk").read_text()
 
 
 @pytest.mark.parametrize("name", CAPTIONS)

@@ -21,6 +21,14 @@ from cmd_core.experiment import (
     write_tables,
 )
 
+
+def flat(md: str) -> str:
+    """Markdown with the column padding of DataFrame.to_markdown collapsed to single spaces."""
+    import re
+
+    return re.sub(r" {2,}", " ", md)
+
+
 NA = None
 
 
@@ -164,7 +172,7 @@ def test_ablation_by_pair_method_and_component():
 
 def test_markdown_marks_upper_bound_and_explains_columns():
     comp = comparison_table(scores())
-    md = comparison_markdown(comp, claim_checks(scores()))
+    md = flat(comparison_markdown(comp, claim_checks(scores())))
     assert "## synth" in md and "## real" in md
     assert "| sup_tir † | supervised upper bound (TIR labels) | 3 | 0.720 ± 0.020 | +22.0 |" in md
     assert "| cmd_official | distilled | 3 | 0.540 ± 0.020 | +4.0 | 0.640 ± 0.020 | +4.0 | 0.570 ± 0.010 | +2.0 |" in md
@@ -186,7 +194,7 @@ def test_write_tables_outputs(tmp_path):
     assert np.isclose(comp.loc[comp["tracker"] == "sup_tir", "d_success_pts"].iloc[0], 22.0)
     claim = pd.read_csv(tmp_path / "tables" / "claim.csv")
     assert list(claim["holds"]) == [False, True]
-    md = (tmp_path / "tables" / "ablation_pairs.md").read_text()
+    md = flat((tmp_path / "tables" / "ablation_pairs.md").read_text())
     assert "| central | official | 0.620 ± 0.010 (+2.0, n=3) | 0.540 ± 0.020 (+4.0, n=3) |" in md
     assert "*(teacher, no distillation)*" in md
     assert not list((tmp_path / "tables").glob(".*.tmp"))  # atomic writes leave no temporaries
@@ -201,7 +209,7 @@ def test_rgb_reference_row_shows_the_modality_gap_without_entering_the_claim():
     assert ref["d_success_pts"] == pytest.approx(15.0)  # the gap distillation can close
     claim = claim_check(df, "synth")
     assert claim.best_tracker == "cmd_official"  # the reference is not a distillation strategy
-    md = comparison_markdown(comp)
+    md = flat(comparison_markdown(comp))
     assert "| dimp on RGB | reference: RGB frames | 1 |" in md and "modality gap" in md
 
 
@@ -217,7 +225,7 @@ def test_teacher_is_checked_against_the_baselines_on_rgb_frames():
     comp = comparison_table(validate_scores(pd.concat([scores(), pd.DataFrame(rgb)])))
     assert rgb_teacher_checks(comp) == ["synth: the teacher on RGB frames (0.520) beats the best classic baseline "
                                         "MIL on RGB (0.400) by 12.0 points of success."]
-    md = comparison_markdown(comp)
+    md = flat(comparison_markdown(comp))
     assert "| MIL on RGB | baseline, RGB frames | 1 |" in md and rgb_teacher_checks(comp)[0] in md
     assert claim_check(pd.concat([scores(), pd.DataFrame(rgb)]), "synth").best_baseline == "ecofast"  # TIR rows only
     assert rgb_teacher_checks(comparison_table(validate_scores(scores()))) == []

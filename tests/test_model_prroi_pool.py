@@ -143,3 +143,57 @@ def test_bad_shapes_raise():
         prroi_pool2d(torch.randn(1, 2, 4, 4), torch.randn(2, 1, 4), 2, 1.0)
     with pytest.raises(ValueError):
         prroi_pool2d_rois(torch.randn(1, 2, 4, 4), torch.randn(3, 4), 2, 1.0)
+
+
+def _finite_difference(fn, boxes: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Central differences of sum(fn(boxes)) with respect to every box coordinate."""
+    grad = torch.zeros_like(boxes)
+    flat, gflat = boxes.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        keep = flat[i].item()
+        flat[i] = keep + eps
+        hi = fn(boxes).sum()
+        flat[i] = keep - eps
+        lo = fn(boxes).sum()
+        flat[i] = keep
+        gflat[i] = (hi - lo) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("scale,out", [(1.0, (2, 3)), (1.0, 1), (1 / 8, 3), (1 / 16, (3, 2))])
+def test_box_gradient_exact_on_integer_boxes(scale, out):
+    """Integer boxes put bin edges exactly on feature-cell centres (the kinks of the triangle kernel's
+    antiderivative); the gradient must still be the exact one (autograd through clamps was not)."""
+    torch.manual_seed(6)
+    feat = torch.randn(1, 3, 6, 7, dtype=torch.float64)
+    cells = torch.tensor([[[1.0, 1.0, 4.0, 5.0], [0.0, 2.0, 3.0, 4.0], [2.0, 0.0, 6.0, 5.0],
+                           [-1.0, 1.0, 5.0, 7.0]]], dtype=torch.float64)
+    boxes = (cells / scale).requires_grad_(True)  # in input pixels: edges on cell centres at every scale
+    def fn(b):
+        return prroi_pool2d(feat, b, out, scale)
+
+    (auto,) = torch.autograd.grad(fn(boxes).sum(), boxes)
+    numeric = _finite_difference(fn, boxes.detach().clone())
+    assert torch.allclose(auto, numeric, atol=1e-6, rtol=1e-6), (auto - numeric).abs().max()
+    assert torch.autograd.gradcheck(fn, (boxes,), eps=1e-6, atol=1e-6)
+
+
+def test_box_gradient_exact_when_inner_bin_edges_hit_cell_centres():
+    """A box from 0.5 to 4.5 split into 4 bins has inner edges at 1.5, 2.5, 3.5 (no kinks) but one from
+    1 to 5 has them at 2, 3, 4 (all kinks); both must match finite differences."""
+    torch.manual_seed(7)
+    feat = torch.randn(2, 2, 7, 7, dtype=torch.float64)
+    boxes = torch.tensor([[[0.5, 0.5, 4.5, 4.5]], [[1.0, 1.0, 5.0, 5.0]]], dtype=torch.float64, requires_grad=True)
+    def fn(b):  # non-linear in the pooled values
+        return prroi_pool2d(feat, b, 4, 1.0).pow(2)
+
+    (auto,) = torch.autograd.grad(fn(boxes).sum(), boxes)
+    assert torch.allclose(auto, _finite_difference(fn, boxes.detach().clone()), atol=1e-6)
+
+
+def test_antiderivative_derivative_at_kinks_is_the_triangle():
+    t = torch.tensor([-1.0, 0.0, 1.0, -0.5, 0.5], dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(triangle_antiderivative(t).sum(), t)
+    assert g.tolist() == [0.0, 1.0, 0.0, 0.5, 0.5]
+    # forward values unchanged: K(-1) = 0, K(0) = 1/2, K(1) = 1, K(+-1/2) = 1/8, 7/8
+    assert triangle_antiderivative(t).tolist() == [0.0, 0.5, 1.0, 0.125, 0.875]

@@ -151,7 +151,7 @@ def test_missing_mot_file(tmp_path):
 
 
 def test_bad_config():
-    with pytest.raises(ValueError, match="unknown built-in detector"):
+    with pytest.raises(ValueError, match=r"builtin\[0\].name: 'sift' is not one of"):
         generate_pairs(make_frames_stub(), "detector", {"detector": {"builtin": [{"name": "sift"}]}})
     with pytest.raises(ValueError, match="roles"):
         generate_pairs(make_frames_stub(), "central", {"roles": "sideways"})

@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 import yaml
 
 from conftest import PROJECT_ROOT
@@ -69,3 +68,22 @@ def test_slurm_executor_plugin_is_installed():
     from snakemake_interface_executor_plugins.registry import ExecutorPluginRegistry
 
     assert ExecutorPluginRegistry().get_plugin("slurm").name == "slurm"
+
+
+def test_slurm_profile_gives_gpu_rules_the_gpu_partition_in_the_dry_run(tmp_path):
+    """Per job of the default plan: GPU rules (gpu=1) on the GPU partition, every other rule on the
+    CPU partition without a GPU; no cpus_per_task overriding the rules' threads."""
+    out = _dry_run(tmp_path, "--profile", "profiles/slurm")
+    seen = {}
+    for block in re.split(r"\n(?=rule \w+:)", out)[1:]:
+        rule = block.split(":", 1)[0].removeprefix("rule ")
+        res = re.search(r"^\s+resources: (.*)$", block, flags=re.M)
+        if res is None or rule == "all":
+            continue
+        res = res.group(1)
+        gpu = "gpu=1" in res.split(", ")
+        assert ("slurm_partition=gpu" in res) == gpu and ("slurm_partition=cpu" in res) != gpu, (rule, res)
+        assert "cpus_per_task" not in res, (rule, res)
+        seen[rule] = gpu
+    assert {r for r, g in seen.items() if g} == {"train_teacher", "distill", "train_supervised_tir"}
+    assert {"synth", "ingest", "pairs", "track", "compare"} <= {r for r, g in seen.items() if not g}

@@ -38,7 +38,8 @@ def test_crop_geometry_round_trip():
 
 
 def test_sample_memory_weights_and_replacement():
-    mem = SampleMemory(torch.zeros(3, 2, 1, 1), torch.zeros(3, 4), capacity=5, min_init_weight=0.5)
+    """Our decay rule (cpu preset); the reference rule is tested in test_tracking_reference.py."""
+    mem = SampleMemory(torch.zeros(3, 2, 1, 1), torch.zeros(3, 4), capacity=5, min_init_weight=0.5, reference=False)
     for i in range(6):
         idx = mem.add(torch.full((2, 1, 1), float(i + 1)), torch.ones(4), 0.3)
         _, _, w = mem.samples()
@@ -97,7 +98,8 @@ def test_refinement_climbs_true_iou(space, step):
     gt = torch.tensor([40.0, 30.0, 20.0, 30.0])
     boxes = torch.tensor([[44.0, 27.0, 16.0, 36.0], [37.0, 35.0, 24.0, 25.0]], dtype=torch.float64)
     history: list = []
-    out, ious = optimize_boxes(lambda b: _box_iou(b, gt.double()), boxes, 30, step, space=space, history=history)
+    out, ious = optimize_boxes(lambda b: _box_iou(b, gt.double()), boxes, 30, step, space=space, history=history,
+                               reject_worse=True)
     h = torch.stack(history)
     assert (h[1:] >= h[:-1] - 1e-12).all()
     assert (ious > h[0] + 0.1).all() and (ious > 0.9).all()
@@ -123,7 +125,7 @@ def test_iounet_refinement_is_monotone(net):
     boxes = jitter_boxes(torch.tensor([66.0, 52.0, 30.0, 50.0]), p, torch.Generator().manual_seed(0))
     assert boxes.shape == (10, 4)
     history: list = []
-    out, ious = optimize_boxes(predict, boxes, 8, 1.0, history=history)
+    out, ious = optimize_boxes(predict, boxes, 8, 1.0, history=history, reject_worse=True)
     h = torch.stack(history)
     assert (h[1:] >= h[:-1]).all()
     gain = ious - h[0]

@@ -36,3 +36,47 @@ def test_cpu_preset_and_overrides():
         get_preset("cpu", bogus=1)
     with pytest.raises(ValueError, match="multiple of 16"):
         DiMPParams(image_sample_size=100)
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("search_area_scale", -3, "search_area_scale must be a number > 0, got -3"),
+    ("net_opt_iter", "abc", "net_opt_iter must be an integer >= 0, got 'abc'"),
+    ("net_opt_iter", 2.5, "net_opt_iter must be an integer >= 0, got 2.5"),
+    ("learning_rate", 1.5, r"learning_rate must be a number in \(0, 1\], got 1.5"),
+    ("use_iou_net", 1, "use_iou_net must be True or False, got 1"),
+    ("iou_net_min_init_corr", 2.0, r"iou_net_min_init_corr must be a number in \[-1, 1\] \(or None\), got 2.0"),
+    ("train_skipping", 0, "train_skipping must be an integer >= 1, got 0"),
+    ("scale_factors", (0.9, -1.0), "scale_factors must be None or a non-empty tuple of numbers > 0"),
+    ("scale_lr", 2.0, r"scale_lr must be a number in \[0, 1\], got 2.0"),
+    ("aug_dropout", (2, 1.0), r"aug_dropout must be None or \(copies: integer >= 0, rate in \[0, 1\)\)"),
+    ("aug_blur", ((0, 1),), r"aug_blur must be a tuple of \(sigma_y, sigma_x\) pairs > 0"),
+    ("border_mode", "inside", "unknown border_mode 'inside'"),
+])
+def test_values_are_checked_against_type_and_range(name, value, message):
+    with pytest.raises(ValueError, match=message):
+        get_preset("dimp50", **{name: value})
+    with pytest.raises(ValueError, match=message.replace("dimp50", "cpu")):
+        DiMPParams(name="x", **{name: value})
+
+
+def test_every_preset_passes_its_own_checks():
+    for name in preset_names():
+        p = get_preset(name)
+        assert p.replace() == p
+    assert get_preset("cpu", search_area_scale=4, iou_net_min_init_corr=None).search_area_scale == 4  # int for float
+
+
+def test_cli_set_value_errors_exit_2(tmp_path, capsys):
+    from test_tracking_runner import square_frames, write_manifest
+
+    from cmd_core.cli import main
+
+    frames, boxes = square_frames(3)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes)})
+    for setting, message in (("search_area_scale=-3", "search_area_scale must be a number > 0, got -3"),
+                             ("net_opt_iter=abc", "net_opt_iter must be an integer >= 0, got 'abc'")):
+        code = main(["track", "--manifest", str(manifest), "--modality", "tir", "--preset", "cpu",
+                     "--allow-untrained", "--set", setting, "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2 and "cmd-tir track: error:" in err and message in err, err
+    assert not (tmp_path / "o" / "a.txt").exists()

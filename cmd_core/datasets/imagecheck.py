@@ -5,7 +5,11 @@ Three levels (the `verify` option of the ingest):
   chunk: OpenCV decodes a truncated JPEG with only a warning), and decode. JPEGs are decoded with
   IMREAD_REDUCED_GRAYSCALE_8: libjpeg still entropy-decodes every block (so corrupt data is
   still found) but skips most of the IDCT and colour work, about 2x faster than a full decode
-  (measured 46 vs 104 us for 160x128); their size comes from the frame header.
+  (measured 46 vs 104 us for 160x128); their size comes from the frame header. libjpeg reports
+  damaged entropy data (e.g. zeroed bytes in the middle of a file whose end marker is intact)
+  only as a warning on stderr ("Corrupt JPEG data: ...") and OpenCV still returns an image, so
+  decoding runs in worker processes whose stderr goes to a private file that is read after each
+  JPEG: a corrupt-data warning is a failed decode (other output is passed on to the real stderr).
 - "header": read only the header for the size (JPEG SOF, PNG IHDR, BMP); fast for huge datasets,
   finds missing and empty files but not truncation.
 - "none": no file access; sizes are unknown (null).
@@ -15,9 +19,11 @@ Results are (width, height) tuples or a string saying what is wrong.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import struct
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterator
 
 import cv2
@@ -82,8 +88,13 @@ def _check_decode(path: str) -> tuple[int, int] | str:
         size = jpeg_size(data)
         if size is None:
             return "corrupt JPEG (no frame header)"
-        if cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
+        with _libjpeg_messages() as messages:
+            img = cv2.imdecode(buf, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+        if img is None:
             return "corrupt JPEG (decode failed)"
+        corrupt = [m for m in messages if m.startswith(_LIBJPEG_CORRUPT)]
+        if corrupt:
+            return f"corrupt JPEG (libjpeg: {corrupt[0]})"
         return size
     if data[:8] == b"\x89PNG\r\n\x1a\n" and b"IEND" not in data[-12:]:
         return "truncated PNG (no IEND chunk)"
@@ -91,6 +102,57 @@ def _check_decode(path: str) -> tuple[int, int] | str:
     if img is None:
         return "cannot decode image"
     return img.shape[1], img.shape[0]
+
+
+# libjpeg warnings (jerror.h JWRN_*) that mean damaged image data, not a harmless oddity
+_LIBJPEG_CORRUPT = ("Corrupt JPEG data", "Premature end of JPEG file", "Invalid SOS parameters",
+                    "Inconsistent progression sequence", "Application transferred too few scanlines")
+_CAPTURE: dict[str, int] = {}  # in a decode worker: fd 2 -> private file; "orig" = the real stderr
+
+
+def _capture_stderr() -> None:
+    """Decode-worker initializer: send fd 2 (where libjpeg prints warnings) to a private file."""
+    fh = tempfile.TemporaryFile()
+    _CAPTURE["orig"] = os.dup(2)
+    os.dup2(fh.fileno(), 2)
+    fh.close()
+
+
+@contextlib.contextmanager
+def _libjpeg_messages() -> Iterator[list[str]]:
+    """Lines written to stderr during the block (only in a decode worker; else none are seen)."""
+    lines: list[str] = []
+    if "orig" not in _CAPTURE:
+        yield lines
+        return
+    os.lseek(2, 0, os.SEEK_SET)
+    os.ftruncate(2, 0)
+    try:
+        yield lines
+    finally:
+        end = os.lseek(2, 0, os.SEEK_CUR)
+        if end > 0:
+            text = os.pread(2, end, 0).decode("utf-8", "replace")
+            lines.extend(ln.strip() for ln in text.splitlines() if ln.strip())
+            other = [ln for ln in lines if not ln.startswith(_LIBJPEG_CORRUPT)]
+            if other:
+                os.write(_CAPTURE["orig"], ("\n".join(other) + "\n").encode())
+
+
+def _decode_context() -> multiprocessing.context.BaseContext:
+    """Plain fork: "spawn" and "forkserver" re-import the main module in every worker, which
+    re-runs a Snakemake `script:` (top-level code, no __main__ guard) and breaks the pool. The
+    workers run only `_decode_batch`; OpenCV is set to one thread before the fork (see
+    `check_images`), so its thread pool is never used in a worker."""
+    return multiprocessing.get_context("fork")
+
+
+def _decode_batch(batch: list[str]) -> list:
+    return [_check_decode(p) for p in batch]
+
+
+def _header_batch(batch: list[str]) -> list:
+    return [_check_header(p) for p in batch]
 
 
 def _check_header(path: str) -> tuple[int, int] | str:
@@ -114,7 +176,7 @@ def _check_header(path: str) -> tuple[int, int] | str:
 def check_image(path: str, verify: str = "decode") -> tuple[int, int] | str | None:
     """Size of one image, an error string, or None with verify="none"."""
     if verify == "decode":
-        return _check_decode(path)
+        return check_images([path], "decode")[0]
     if verify == "header":
         return _check_header(path)
     if verify == "none":
@@ -170,24 +232,24 @@ def check_images(paths: list[str], verify: str = "decode", threads: int = 1,
         if progress:
             progress(len(paths))
         return [None] * len(paths)
-    fn = _check_decode if verify == "decode" else _check_header
-
-    def work(batch: list[str]) -> list:
-        return [fn(p) for p in batch]
-
     batches = [paths[i:i + chunk] for i in range(0, len(paths), chunk)]
     out: list = []
-    with single_threaded_opencv(threads):
-        if threads <= 1:
-            results = map(work, batches)
-            for r in results:
-                out.extend(r)
-                if progress:
-                    progress(len(r))
+    if not batches:
+        return out
+    with contextlib.ExitStack() as stack:
+        if verify == "decode":  # worker processes, so libjpeg's warnings can be read (module docstring)
+            stack.enter_context(single_threaded_opencv(2))
+            ex = stack.enter_context(ProcessPoolExecutor(
+                max_workers=max(1, min(threads, len(batches))), mp_context=_decode_context(),
+                initializer=_capture_stderr))
+            results = ex.map(_decode_batch, batches)
+        elif threads <= 1:
+            results = map(_header_batch, batches)
         else:
-            with ThreadPoolExecutor(max_workers=threads) as ex:
-                for r in ex.map(work, batches):
-                    out.extend(r)
-                    if progress:
-                        progress(len(r))
+            stack.enter_context(single_threaded_opencv(threads))
+            results = stack.enter_context(ThreadPoolExecutor(max_workers=threads)).map(_header_batch, batches)
+        for r in results:
+            out.extend(r)
+            if progress:
+                progress(len(r))
     return out

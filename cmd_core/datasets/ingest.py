@@ -6,13 +6,19 @@
    fewer or more lines than frames;
 2. verifies every image (or video) in parallel (`threads`; `verify` = decode | header | none,
    see `cmd_core.datasets.imagecheck`), then checks that RGB and TIR sizes match;
-3. builds the manifests. GT boxes that are NaN or have w or h <= 0 (this includes all-zero rows)
-   become nulls with `gt_*_valid = False` and are counted as invalid GT, never dropped.
+3. builds the manifests. GT boxes that are NaN, have w or h <= 0 (this includes all-zero rows)
+   or lie wholly outside the image become nulls with `gt_*_valid = False` and are counted as
+   invalid GT, never dropped.
+Frames, GT lines and the two modalities are joined by frame number (see
+`cmd_core.datasets.listing`): frame index i is the file numbered first + i and meets GT line
+i + 1, so a missing frame is rejected alone and never shifts what follows.
 
 Error policy: on_error="fail" raises at the first problem (FileNotFoundError for missing files,
 ValueError otherwise; the message names the file, and the line where there is one).
 on_error="skip" drops the affected frame and writes one `rejected` row per problem with the reason;
-sequence-level problems (e.g. extra GT lines) get a rejected row with a null frame. Invalid object
+sequence-level problems (e.g. extra GT lines) get a rejected row with a null frame; a sequence
+that cannot be used at all (no frames, a missing GT file or modality folder) is dropped whole
+with one rejected row per problem and counted in the summary's `rejected_sequences`. Invalid object
 boxes (multi-object annotations) are never written as boxes: they always go to `rejected` with
 reason "invalid object box" while their frame is kept.
 
@@ -39,7 +45,7 @@ from cmd_core.datasets import imagecheck
 from cmd_core.datasets.adapters import get_adapter
 from cmd_core.datasets.schema import MANIFEST_VERSION, empty_table, schema_for, validate_table
 from cmd_core.datasets.spec import FrameLabels, GtTrack, Issue, SequenceSpec
-from cmd_core.io import atomic_path, write_parquet
+from cmd_core.io import atomic_path, ensure_folder, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,7 @@ class _Policy:
         self.on_error, self.dataset = on_error, dataset
         self.rows: list[dict] = []
         self.bad: dict[int, set[int]] = {}  # id(spec) -> rejected frame indices
+        self.dropped: set[int] = set()  # id(spec) of sequences rejected as a whole
 
     def report(self, seq: SequenceSpec, issue: Issue, *, reject_frame: bool = True) -> None:
         if self.on_error == "fail" and reject_frame:
@@ -72,9 +79,11 @@ class _Policy:
                           "file": str(issue.file), "line": issue.line, "reason": issue.reason})
         if reject_frame and issue.frame is not None:
             self.bad.setdefault(id(seq), set()).add(issue.frame)
+        if reject_frame and issue.whole_sequence:
+            self.dropped.add(id(seq))
 
     def rejected(self, seq: SequenceSpec, frame: int) -> bool:
-        return frame in self.bad.get(id(seq), ())
+        return id(seq) in self.dropped or frame in self.bad.get(id(seq), ())
 
 
 def _n_frames(seq: SequenceSpec) -> int:
@@ -109,8 +118,10 @@ def _structure(policy: _Policy, seqs: list[SequenceSpec]) -> None:
     for seq in seqs:
         for issue in seq.issues:
             policy.report(seq, issue)
-        if seq.packing == "video":
-            continue  # frame count known only after the video is opened
+        if seq.packing == "video" or id(seq) in policy.dropped:
+            continue  # video: frame count known only after it is opened; dropped: nothing more to check
+        if _n_frames(seq) == 0 and not seq.issues:  # never left out without a word
+            policy.report(seq, Issue(seq.name, "sequence has no frames", whole_sequence=True))
         _check_structure_tracks(policy, seq)
 
 
@@ -211,8 +222,12 @@ def _verify_video(policy: _Policy, seq: SequenceSpec, verify: str, progress) -> 
     return {"rgb": [rgb] * n, "tir": [tir] * n}
 
 
-def _gt_columns(track: GtTrack | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n, 4) boxes, validity, and 'provided but invalid' flags for one modality."""
+def _gt_columns(track: GtTrack | None, n: int, sizes: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n, 4) boxes, validity, and 'provided but invalid' flags for one modality.
+
+    Invalid: NaN, w or h <= 0, or (where the (n, 2) image `sizes` are known, -1 otherwise) a box
+    with no pixel inside the image."""
     boxes = np.full((n, 4), np.nan)
     provided = np.zeros(n, bool)
     if track is not None:
@@ -221,6 +236,12 @@ def _gt_columns(track: GtTrack | None, n: int) -> tuple[np.ndarray, np.ndarray, 
         provided[:m] = True
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
+        if sizes is not None:
+            w, h = sizes[:, 0], sizes[:, 1]
+            known = w > 0
+            outside = ((boxes[:, 0] >= w) | (boxes[:, 1] >= h) | (boxes[:, 0] + boxes[:, 2] <= 0)
+                       | (boxes[:, 1] + boxes[:, 3] <= 0))
+            valid &= ~(known & outside)
     return boxes, valid, provided & ~valid
 
 
@@ -232,9 +253,9 @@ def _labels(lab: FrameLabels | None, n: int) -> np.ndarray:
     return out
 
 
-def _sizes_array(sz: list, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.array([s if s is not None else (-1, -1) for s in sz], dtype=np.int64).reshape(-1, 2)[keep]
-    return arr, arr[:, 0] < 0
+def _sizes_full(sz: list) -> np.ndarray:
+    """(n, 2) width, height per frame, -1 where unknown."""
+    return np.array([s if s is not None else (-1, -1) for s in sz], dtype=np.int64).reshape(-1, 2)
 
 
 def _frames_table(name: str, seqs: list[SequenceSpec], policy: _Policy, sizes: dict) -> tuple[pa.Table, dict]:
@@ -243,6 +264,8 @@ def _frames_table(name: str, seqs: list[SequenceSpec], policy: _Policy, sizes: d
     for seq in seqs:
         n = _n_frames(seq)
         bad = policy.bad.get(id(seq), set())
+        if id(seq) in policy.dropped:
+            continue
         keep = np.ones(n, bool)
         if bad:
             keep[[b for b in bad if 0 <= b < n]] = False
@@ -267,10 +290,12 @@ def _frames_table(name: str, seqs: list[SequenceSpec], policy: _Policy, sizes: d
         cols["rgb_path"].append(pa.array(rgb_paths, pa.string()))
         cols["tir_path"].append(pa.array(tir_paths, pa.string()))
         for mod in ("rgb", "tir"):
-            arr, null = _sizes_array(sizes[id(seq)][mod] or [None] * n, keep)
+            full = _sizes_full(sizes[id(seq)][mod] or [None] * n)
+            arr = full[keep]
+            null = arr[:, 0] < 0
             cols[f"{mod}_width"].append(pa.array(arr[:, 0].astype(np.int32), pa.int32(), mask=null))
             cols[f"{mod}_height"].append(pa.array(arr[:, 1].astype(np.int32), pa.int32(), mask=null))
-            boxes, valid, invalid = _gt_columns(getattr(seq, f"gt_{mod}"), n)
+            boxes, valid, invalid = _gt_columns(getattr(seq, f"gt_{mod}"), n, full)
             boxes, valid, invalid = boxes[keep], valid[keep], invalid[keep]
             for j, c in enumerate("xywh"):
                 cols[f"gt_{mod}_{c}"].append(pa.array(boxes[:, j], pa.float64(), mask=~valid))
@@ -353,6 +378,9 @@ def summarize(name: str, fmt: str, root: Path, split: str, verify: str, frames: 
         "invalid_gt_tir": int(stats["invalid_tir"]),
         "rejected_frames": len(distinct),
         "rejected_rows": rejected.num_rows,
+        # sequences with rejections that left no frame at all in the manifest (e.g. no frames, no GT file)
+        "rejected_sequences": len(set(rejected.column("sequence").to_pylist())
+                                  - set(frames.column("sequence").to_pylist())),
         "invalid_objects": invalid_obj,
         "objects": objects.num_rows,
     }
@@ -377,6 +405,8 @@ def ingest_dataset(name: str, fmt: str, root: str | os.PathLike, *, split: str =
     root = Path(root).expanduser()
     if not root.exists():
         raise FileNotFoundError(f"{root}: dataset root does not exist")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root}: dataset root is a file, not a folder")
     root = root.resolve()
     adapter = get_adapter(fmt)
     allow_mismatch = str(options.pop("allow_size_mismatch", "false")).lower() in ("1", "true", "yes")
@@ -419,7 +449,7 @@ def output_paths(out_dir: str | os.PathLike, name: str) -> dict[str, Path]:
 
 def write_result(result: IngestResult, out_dir: str | os.PathLike) -> dict[str, Path]:
     """Write the manifests and summary; all four appear together or none does."""
-    paths = output_paths(out_dir, result.summary["dataset"])
+    paths = output_paths(ensure_folder(out_dir), result.summary["dataset"])
     tables = {"frames": result.frames, "objects": result.objects, "rejected": result.rejected}
     for kind, table in tables.items():  # validate everything before touching the disk
         tables[kind] = validate_table(table, kind)

@@ -89,8 +89,11 @@ def read_boxes(path: str | Path, convention: str = "xywh") -> GtTrack:
     return GtTrack(file=str(path), boxes=boxes, lines=np.asarray(lines, dtype=np.int64), errors=errors)
 
 
-def read_frame_labels(path: str | Path) -> FrameLabels:
-    """Parse a per-frame label file: one value per line, or one comma-separated line."""
+def read_frame_labels(path: str | Path, value_range: tuple[int, int] | None = None) -> FrameLabels:
+    """Parse a per-frame label file: one value per line, or one comma-separated line.
+
+    With `value_range` (lo, hi) a label must be a whole number in lo..hi (GOT-10k cover 0..8,
+    absence 0..1); others become NaN plus an error naming the line."""
     path = Path(path)
     numbered = _read_lines(path)
     if len(numbered) == 1:  # LaSOT style: all frames on one line
@@ -101,10 +104,18 @@ def read_frame_labels(path: str | Path) -> FrameLabels:
     values, errors = [], []
     for lineno, tok in items:
         try:
-            values.append(float(tok))
+            v = float(tok)
         except ValueError:
             errors.append((len(values), lineno, f"cannot parse label {tok[:40]!r}"))
             values.append(math.nan)
+            continue
+        if value_range is not None and not (math.isfinite(v) and v == int(v)
+                                            and value_range[0] <= v <= value_range[1]):
+            errors.append((len(values), lineno, f"label {tok[:40]!r} out of range: expected a whole number "
+                           f"{value_range[0]}..{value_range[1]}"))
+            values.append(math.nan)
+            continue
+        values.append(v)
     return FrameLabels(file=str(path), values=np.asarray(values, dtype=np.float64), errors=errors)
 
 

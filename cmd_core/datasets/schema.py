@@ -140,7 +140,10 @@ def read_manifest(path, kind: str, columns: list[str] | None = None, missing_hin
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {kind} manifest does not exist{missing_hint}")
-    meta = pq.read_schema(path).metadata or {}
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError) as exc:  # pyarrow names no file: e.g. "Parquet magic bytes not found"
+        raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
     found = meta.get(b"cmd_manifest_kind", b"").decode()
     if found != kind:
         raise ValueError(f"{path}: not a {kind} manifest (kind {found!r})")

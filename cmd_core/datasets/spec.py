@@ -21,6 +21,7 @@ class Issue:
     frame: int | None = None
     line: int | None = None
     missing: bool = False  # a file that should exist does not (FileNotFoundError in fail mode)
+    whole_sequence: bool = False  # the sequence cannot be used at all (no frames, no GT file): skip drops it
 
     def message(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else str(self.file)

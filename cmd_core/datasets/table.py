@@ -15,7 +15,9 @@ import pandas as pd
 from cmd_core.io import write_text
 
 COLUMNS = ("dataset", "split", "format", "sequences", "frames", "rgb_resolution", "tir_resolution",
-           "gt_coverage_rgb", "gt_coverage_tir", "invalid_gt", "rejected_frames", "objects", "invalid_objects")
+           "gt_coverage_rgb", "gt_coverage_tir", "invalid_gt", "rejected_frames", "rejected_sequences", "objects", "invalid_objects")
+# columns older summaries may lack (read as 0)
+OPTIONAL = {"rejected_sequences": 0}
 
 
 def datasets_table(summary_json_paths: list[str | os.PathLike]) -> pd.DataFrame:
@@ -24,10 +26,10 @@ def datasets_table(summary_json_paths: list[str | os.PathLike]) -> pd.DataFrame:
     for p in summary_json_paths:
         with open(p, encoding="utf-8") as fh:
             s = json.load(fh)
-        missing = [c for c in COLUMNS if c not in s]
+        missing = [c for c in COLUMNS if c not in s and c not in OPTIONAL]
         if missing:
             raise ValueError(f"{p}: summary lacks {missing}")
-        rows.append({c: s[c] for c in COLUMNS})
+        rows.append({c: s.get(c, OPTIONAL.get(c)) for c in COLUMNS})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 

@@ -44,11 +44,17 @@ def freeze_parts(net: nn.Module, components: Sequence[str], backbone: str) -> li
             frozen.append(module)
     if len(frozen) == len(_PARTS):
         raise ValueError(f"nothing to train (components {list(components)}, backbone {backbone})")
-    # Layers the backbone itself freezes (e.g. Super DiMP's conv1..layer2) stay frozen.
+    # Layers the backbone itself freezes (e.g. Super DiMP's conv1..layer2) stay frozen. A MobileNetV2
+    # backbone names its own fixed part (its BatchNorm at ImageNet statistics): its blocks, frozen while the
+    # RGB teacher trained its heads, are what the TIR student adapts.
     fe = net.feature_extractor
-    children = dict(fe.named_children())
-    for name in getattr(fe, "frozen_layers", []):
-        for p in children[name].parameters():
+    if hasattr(fe, "fixed_modules"):
+        fixed = fe.fixed_modules()
+    else:
+        children = dict(fe.named_children())
+        fixed = [children[name] for name in getattr(fe, "frozen_layers", [])]
+    for module in fixed:
+        for p in module.parameters():
             p.requires_grad_(False)
     return frozen
 

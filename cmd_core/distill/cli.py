@@ -11,6 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
+from cmd_core.cli import positive_int
+
 
 def _strategies(path: str | None) -> tuple[dict | None, list | None]:
     """Strategies (and configured pair methods) from a workflow config file, else the defaults."""
@@ -48,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--epochs", type=int, default=4, help="epochs")
         p.add_argument("--samples-per-epoch", type=int, default=64, help="samples per epoch")
         p.add_argument("--batch-size", type=int, default=8, help="samples per batch (halve after CUDA OOM)")
-        p.add_argument("--threads", type=int, default=1, help="CPU cores for compute and data loading")
+        p.add_argument("--threads", type=positive_int, default=1, help="CPU cores for compute and data loading")
         p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="where to train")
         p.add_argument("--no-resume", action="store_true", help="start fresh even if OUT has checkpoints")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -63,6 +65,20 @@ def run(args: argparse.Namespace) -> int:
         table, methods = _strategies(args.config)
         print(json.dumps(resolve_strategies(table, methods), indent=2))
         return 0
+    try:
+        return _train(args)
+    except Exception as exc:
+        # a checkpoint problem whose message lacks the teacher's path (e.g. an unsupported
+        # constructor) gets it in front, so the one CLI handler can name the file
+        from cmd_core.model import CheckpointError
+
+        if isinstance(exc, CheckpointError) and str(args.teacher) not in str(exc):
+            raise CheckpointError(f"{args.teacher}: {exc}") from exc
+        raise
+
+
+def _train(args: argparse.Namespace) -> int:
+    """`run` / `supervised`: train, print the summary."""
     common = dict(seed=args.seed, epochs=args.epochs, samples_per_epoch=args.samples_per_epoch,
                   batch_size=args.batch_size, threads=args.threads, device=args.device, final_path=args.final,
                   resume=not args.no_resume)

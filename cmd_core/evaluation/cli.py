@@ -46,10 +46,13 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate, write the report, print the Markdown table. Returns 0."""
     from pathlib import Path
 
+    from cmd_core.io import ensure_folder
+
     from .api import evaluate_results
     from .readers import read_attributes
     from .report import markdown_table, write_report
 
+    ensure_folder(args.out)  # before the work: an --out that is a file is a clear error at once
     results = dict(args.results)
     if len(results) != len(args.results):
         raise ValueError("--results: a tracker name is given twice")

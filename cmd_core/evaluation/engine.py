@@ -181,8 +181,11 @@ def _align(pred: Track, gt: Track, protocol: Protocol, where: str) -> tuple[np.n
             raise ValueError(msg + f"; the {protocol.name} protocol cannot score "
                              + ("fewer results than GT frames" if n_p < n_g else "a length mismatch"))
         if n_p > n_g:
+            # the protocol's documented cut, but never silent: a truncated GT file looks like this
             p = p[:n_g]
-            log.debug("%s: cut to the GT length %d", pred.source, n_g)
+            log.warning("%s: %d result lines but the GT %s has %d frames (%s): the last %d result lines are "
+                        "not scored (%s protocol); check the GT file if it should have more lines",
+                        pred.source, n_p, gt.source, n_g, where, n_p - n_g, protocol.name)
         elif rule == "pad_zeros":
             p = np.vstack([p, np.zeros((n_g - n_p, 4))])
             log.warning("%s: %d frames short of the GT; padded with zero boxes (pytracking rule)", pred.source, n_g - n_p)

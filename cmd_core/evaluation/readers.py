@@ -258,17 +258,26 @@ def read_ground_truth(
     return {s: Track(read_boxes(base / f"{s}.txt", polygon="bbox"), source=str(base / f"{s}.txt")) for s in names}
 
 
+def _read_parquet(path: Path, columns: list[str] | None = None):
+    """pandas.read_parquet with the file named when it is not Parquet (pyarrow does not name it)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except (pa.ArrowException, OSError) as exc:
+        raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
 def read_manifest_gt(path: str | Path, sequences: list[str] | None = None, column_prefix: str = "gt_") -> dict[str, Track]:
     """Ground truth from a Parquet frame manifest: columns ``sequence``, ``frame`` (0-based) and
     ``{prefix}x, {prefix}y, {prefix}w, {prefix}h`` (0-based pixels, null where absent; the prefix
     is e.g. ``gt_``, ``gt_tir_`` or ``gt_rgb_``). Frames missing from the table become NaN rows."""
-    import pandas as pd
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: manifest not found")
     cols = [f"{column_prefix}{c}" for c in "xywh"]
-    df = pd.read_parquet(path)
+    df = _read_parquet(path)
     absent = [c for c in ["sequence", "frame", *cols] if c not in df.columns]
     if absent:
         raise ValueError(f"{path}: manifest lacks columns {absent} (column prefix {column_prefix!r})")
@@ -293,7 +302,7 @@ def read_manifest_attributes(path: str | Path, sequences: list[str]):
     them; None when the manifest carries no attributes."""
     import pandas as pd
 
-    df = pd.read_parquet(path, columns=["sequence", "attributes"])
+    df = _read_parquet(path, columns=["sequence", "attributes"])
     per_seq = df.dropna(subset=["attributes"]).groupby("sequence")["attributes"].first()
     if per_seq.empty:
         return None

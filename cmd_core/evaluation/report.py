@@ -139,15 +139,27 @@ def write_report(
     return df
 
 
-def write_pytracking_results(
-    directory: str | os.PathLike, sequence: str, boxes: np.ndarray, times: np.ndarray | None = None,
-    integer: bool = True,
-) -> Path:
-    """Write ``<seq>.txt`` (tab-separated x y w h per frame) and ``<seq>_time.txt`` atomically.
+RESULT_FORMATS = ("pytracking", "got10k", "otb")
 
-    ``integer=True`` stores truncated integers exactly as pytracking does (``%d``); with False,
-    floats with 3 decimals (enough for sub-pixel trackers; pytracking's reader takes both).
+
+def write_tracker_results(
+    directory: str | os.PathLike, sequence: str, boxes: np.ndarray, times: np.ndarray | None = None,
+    integer: bool = False, result_format: str = "pytracking",
+) -> Path:
+    """Write one sequence's boxes (x y w h per frame) and per-frame seconds atomically, for a toolkit.
+
+    - ``pytracking``: ``<seq>.txt`` tab-separated, ``<seq>_time.txt``;
+    - ``got10k`` (got10k-toolkit ExperimentOTB, which reads ``np.loadtxt(delimiter=',')``):
+      ``<seq>.txt`` comma-separated ``%.3f``, ``times/<seq>_time.txt`` ``%.8f``;
+    - ``otb`` (OTB / LSOTB-TIR / PTB-TIR MATLAB toolkits, ``dlmread``): ``<seq>.txt`` comma-separated,
+      ``<seq>_time.txt``. Coordinates are not shifted: the boxes are in the origin of the ground truth
+      the tracker was started from (manifests keep each source's own origin), which is the ground truth
+      these toolkits compare them with; adding 1 would shift them against it.
+
+    ``integer=True`` stores truncated integers (pytracking's ``%d``); otherwise 3 decimals.
     """
+    if result_format not in RESULT_FORMATS:
+        raise ValueError(f"unknown result format {result_format!r} (choose from {list(RESULT_FORMATS)})")
     boxes = np.asarray(boxes, dtype=np.float64)
     if boxes.ndim != 2 or boxes.shape[1] != 4:
         raise ValueError(f"{sequence}: boxes must be (N, 4), got {boxes.shape}")
@@ -155,14 +167,32 @@ def write_pytracking_results(
         raise ValueError(f"{sequence}: boxes hold NaN or inf (frame {int(np.flatnonzero(~np.isfinite(boxes).all(1))[0]) + 1})")
     d = Path(directory)
     path = d / f"{sequence}.txt"
+    sep = "\t" if result_format == "pytracking" else ","
     if integer:
-        text = "\n".join("\t".join(str(int(v)) for v in row) for row in np.trunc(boxes)) + "\n"
+        text = "\n".join(sep.join(str(int(v)) for v in row) for row in np.trunc(boxes)) + "\n"
     else:
-        text = "\n".join("\t".join(f"{v:.3f}" for v in row) for row in boxes) + "\n"
+        text = "\n".join(sep.join(f"{v:.3f}" for v in row) for row in boxes) + "\n"
     write_text(path, text)
     if times is not None:
         times = np.asarray(times, dtype=np.float64).ravel()
         if len(times) != len(boxes):
             raise ValueError(f"{sequence}: {len(times)} times for {len(boxes)} boxes")
-        write_text(d / f"{sequence}_time.txt", "\n".join(f"{t:.6f}" for t in times) + "\n")
+        if result_format == "got10k":
+            (d / "times").mkdir(parents=True, exist_ok=True)
+            write_text(d / "times" / f"{sequence}_time.txt", "\n".join(f"{t:.8f}" for t in times) + "\n")
+        else:
+            write_text(d / f"{sequence}_time.txt", "\n".join(f"{t:.6f}" for t in times) + "\n")
     return path
+
+
+def write_pytracking_results(
+    directory: str | os.PathLike, sequence: str, boxes: np.ndarray, times: np.ndarray | None = None,
+    integer: bool = False,
+) -> Path:
+    """Write ``<seq>.txt`` (tab-separated x y w h per frame) and ``<seq>_time.txt`` atomically.
+
+    ``integer=True`` stores truncated integers exactly as pytracking does (``%d``); the default
+    (as ``cmd-tir track`` and the workflow config) writes floats with 3 decimals (enough for
+    sub-pixel trackers; pytracking's reader takes both).
+    """
+    return write_tracker_results(directory, sequence, boxes, times, integer=integer, result_format="pytracking")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cmd_core.io import write_text
 
-from .tables import METRICS, UPPER_BOUND_MARK, _f, validate_scores, write_csv
+from .tables import METRICS, UPPER_BOUND_MARK, _f, markdown_table, validate_scores, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +146,11 @@ def per_attribute_markdown(table: pd.DataFrame) -> str:
             labels = [f"{t} {UPPER_BOUND_MARK}" if t in ub else t for t in order]
         piv = sub.pivot(index="attribute", columns="tracker", values="success_mean").reindex(columns=order)
         nseq = sub.groupby("attribute")["n_sequences"].first()
-        lines += [f"## {e}", "", "| Attribute (sequences) | " + " | ".join(labels) + " |",
-                  "|---|" + "|".join(["---:"] * len(order)) + "|"]
+        rows = []
         for att, row in piv.iterrows():
             best = row.max()
-            cells = [f"**{_f(v)}**" if pd.notna(v) and v == best else _f(v) for v in row]
-            lines.append(f"| {att} ({int(nseq[att])}) | " + " | ".join(cells) + " |")
-        lines.append("")
+            rows.append([f"{att} ({int(nseq[att])})"] + [f"**{_f(v)}**" if pd.notna(v) and v == best else _f(v) for v in row])
+        lines += [f"## {e}", "", markdown_table(rows, ["Attribute (sequences)", *labels]), ""]
     lines += ["---", "", "Cells: success AUC on the sequences that carry the attribute (their number in brackets), "
               "mean over the seeds of each tracker; the best tracker of each attribute in bold. "
               f"{UPPER_BOUND_MARK}: supervised upper bound, trained with TIR ground-truth labels.", ""]

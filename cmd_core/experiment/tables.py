@@ -19,18 +19,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cmd_core.io import atomic_open, write_text
+from cmd_core.evaluation.report import write_csv
+from cmd_core.io import write_text
 
 log = logging.getLogger(__name__)
 
-KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline", "rgb_reference", "rgb_baseline")
+KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline", "rgb_reference", "rgb_baseline",
+         "teacher_ablation", "rgb_ablation")
 METRICS = ("success", "precision", "norm_precision")
 REQUIRED = ("eval_set", "tracker", "kind", "success", "precision", "norm_precision")
 OPTIONAL = ("strategy", "seed", "pair_method", "component")
-METRIC_NAMES = {"success": "Success (AUC)", "precision": "Precision", "norm_precision": "Norm. precision"}
 UPPER_BOUND_MARK = "†"
 KIND_LABELS = {"supervised_upper_bound": "supervised upper bound (TIR labels)",  # the Kind column of comparison.md
-               "rgb_reference": "reference: RGB frames", "rgb_baseline": "baseline, RGB frames"}
+               "rgb_reference": "reference: RGB frames", "rgb_baseline": "baseline, RGB frames",
+               "teacher_ablation": "ablation: no pretraining", "rgb_ablation": "ablation: no pretraining, RGB frames"}
 CLAIM_MARGIN_PTS = 3.0
 
 
@@ -304,11 +306,11 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
     """Markdown: one table per evaluation set, the claim checks, and the footnote."""
     has_norm = comp["norm_precision_mean"].notna().any()
     lines = ["# Comparison with the RGB teacher", ""]
-    head = ["Tracker", "Kind", "Seeds", "Success (AUC)", "Δ", "Precision", "Δ"]
+    head = ["Tracker", "Kind", "Seeds", "Success (AUC)", "Δ success", "Precision", "Δ precision"]
     if has_norm:
-        head += ["Norm. precision", "Δ"]
+        head += ["Norm. precision", "Δ norm. precision"]
     for e, sub in comp.groupby("eval_set", sort=True):
-        lines += [f"## {e}", "", "| " + " | ".join(head) + " |", "|" + "|".join(["---", "---", "---:"] + ["---:"] * (len(head) - 3)) + "|"]
+        rows = []
         for r in sub.itertuples():
             name = f"{r.tracker} {UPPER_BOUND_MARK}" if r.uses_tir_labels else str(r.tracker)
             kind = KIND_LABELS.get(r.kind, r.kind)
@@ -316,8 +318,8 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
                      _pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
             if has_norm:
                 cells += [_pm(r.norm_precision_mean, r.norm_precision_std), _d(r.d_norm_precision_pts)]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+            rows.append(cells)
+        lines += [f"## {e}", "", markdown_table(rows, head, n_text=2), ""]
     teacher_checks = rgb_teacher_checks(comp)
     if teacher_checks:
         lines += ["## The teacher against the classic baselines on RGB frames", ""]
@@ -338,16 +340,14 @@ def ablation_markdown(table: pd.DataFrame, by: str, teacher: pd.Series | None = 
     if table.empty or not sets:
         return "\n".join(lines + [f"No distilled tracker has a {by} in the scores.", ""])
     head = [title.capitalize(), "Strategy"] + sets
-    lines += ["| " + " | ".join(head) + " |", "|" + "|".join(["---", "---"] + ["---:"] * len(sets)) + "|"]
-    if teacher is not None:
-        lines.append("| *(teacher, no distillation)* | – | " + " | ".join(_f(teacher.get(e)) for e in sets) + " |")
+    rows = [["*(teacher, no distillation)*", "–"] + [_f(teacher.get(e)) for e in sets]] if teacher is not None else []
     for _, r in table.iterrows():
         cells = [str(r[by]), str(r["strategy"])]
         for e in sets:
             m = r.get(f"{e}.success_mean")
             cells.append("–" if pd.isna(m) else f"{_pm(m, r[f'{e}.success_std'])} ({_d(r[f'{e}.d_success_pts'])}, n={int(r[f'{e}.n_seeds'])})")
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "---", "",
+        rows.append(cells)
+    lines += [markdown_table(rows, head, n_text=2), "", "---", "",
               "Cells: success AUC of the distilled tracker, mean ± sample standard deviation over n seeds "
               "(n/a: one seed), and in brackets the difference to the RGB teacher on the same evaluation set "
               "in points (x100). Only strategies of kind *distilled* that name a "
@@ -357,10 +357,11 @@ def ablation_markdown(table: pd.DataFrame, by: str, teacher: pd.Series | None = 
 
 
 # ----------------------------------------------------------------------------- writing
-def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """CSV written atomically; NaN as empty cells."""
-    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
-        df.to_csv(fh, index=False, float_format="%.6f")
+def markdown_table(rows: list[list[str]], head: list[str], n_text: int = 1) -> str:
+    """A Markdown table of already formatted cells (DataFrame.to_markdown): the first ``n_text``
+    columns left-aligned, the others (numbers) right-aligned; cells are kept as written."""
+    align = ["left"] * n_text + ["right"] * (len(head) - n_text)
+    return pd.DataFrame(rows, columns=head).to_markdown(index=False, disable_numparse=True, colalign=align)
 
 
 def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: float = CLAIM_MARGIN_PTS) -> dict[str, Path]:

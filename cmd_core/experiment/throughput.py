@@ -16,7 +16,7 @@ import pandas as pd
 
 from cmd_core.io import write_text
 
-from .tables import _f, write_csv
+from .tables import _f, markdown_table, write_csv
 
 __all__ = ["JOB_COLUMNS", "job_throughput", "throughput_tables", "throughput_markdown", "write_throughput_tables"]
 
@@ -64,13 +64,11 @@ def throughput_tables(jobs: list[tuple[str, str, object, str | os.PathLike]]) ->
 def throughput_markdown(summary: pd.DataFrame) -> str:
     lines = ["# Training throughput per strategy", "",
              "Mean over seeds of each job's samples per second (total samples / total epoch time) and of the",
-             "share of step time spent waiting for the data loader.", "",
-             "| Kind | Strategy | Jobs | Samples/s | ± | Data wait | Time per job (s) | Final loss |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for r in summary.itertuples():
-        lines.append(f"| {r.kind} | {r.strategy} | {r.jobs} | {_f(r.samples_per_s, 2)} | {_f(r.samples_per_s_std, 2)} | "
-                     f"{100 * r.data_wait_fraction:.1f}% | {_f(r.train_time_s, 1)} | {_f(r.final_loss, 3)} |")
-    return "\n".join(lines) + "\n"
+             "share of step time spent waiting for the data loader.", ""]
+    head = ["Kind", "Strategy", "Jobs", "Samples/s", "±", "Data wait", "Time per job (s)", "Final loss"]
+    rows = [[r.kind, r.strategy, str(r.jobs), _f(r.samples_per_s, 2), _f(r.samples_per_s_std, 2),
+             f"{100 * r.data_wait_fraction:.1f}%", _f(r.train_time_s, 1), _f(r.final_loss, 3)] for r in summary.itertuples()]
+    return "\n".join(lines + [markdown_table(rows, head, n_text=2)]) + "\n"
 
 
 def write_throughput_tables(jobs, out_csv: str | os.PathLike, out_md: str | os.PathLike,

@@ -25,14 +25,14 @@ from .classifier import (
     apply_filter,
     apply_filter_transpose,
 )
-from .dimpnet import CONFIGS, DiMPNet, build_dimp, count_parameters, dimp18, dimp50, super_dimp
+from .dimpnet import CONFIGS, DiMPNet, build_dimp, count_parameters, dimp18, dimp50, dimp_mobilenet, super_dimp
 from .prroi_pool import PrRoIPool2D, prroi_pool2d, prroi_pool2d_rois
 
 __all__ = [
     "AtomIoUNet", "CONFIGS", "CheckpointError", "DiMPNet", "DiMPSteepestDescentGN", "FilterInitializerLinear",
     "InstanceL2Norm", "IoUNet", "LegacyNetConstructor", "LinearFilter", "PrRoIPool2D", "ResNetBackbone",
     "UnsafeCheckpointError", "apply_filter", "apply_filter_transpose", "build_dimp", "build_from_constructor",
-    "count_parameters", "dimp18", "dimp50", "load_dimp_checkpoint", "load_state_dict_checked", "prroi_pool2d",
+    "count_parameters", "dimp18", "dimp50", "dimp_mobilenet", "load_dimp_checkpoint", "load_state_dict_checked", "prroi_pool2d",
     "prroi_pool2d_rois", "read_checkpoint", "resnet18_backbone", "resnet50_backbone", "save_checkpoint",
     "super_dimp",
 ]

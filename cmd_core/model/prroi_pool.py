@@ -11,8 +11,9 @@ Why this form: the bilinear interpolant is separable, ``f(x, y) = sum_ij F_ij k(
 with the triangle kernel ``k(t) = max(0, 1 - |t|)``. Its integral over a bin ``[a, b] x [c, d]`` is
 therefore ``sum_ij F_ij (K(d - i) - K(c - i)) (K(b - j) - K(a - j))`` with ``K`` the antiderivative
 of ``k``, i.e. one weight matrix per axis and two batched matmuls per box. Everything is built from
-differentiable torch ops, so autograd gives exact gradients for the features AND for the box
-coordinates (the IoU-Net box refinement needs the latter; ``torchvision.ops.roi_align`` has none).
+differentiable torch ops (``K`` a small autograd Function whose derivative is the triangle kernel
+exactly, also where a bin edge sits on a cell centre), so autograd gives exact gradients for the
+features AND for the box coordinates (the IoU-Net box refinement needs the latter; ``torchvision.ops.roi_align`` has none).
 No CUDA extension, no Python loops over boxes or bins.
 """
 
@@ -24,14 +25,34 @@ from torch import Tensor, nn
 __all__ = ["prroi_pool2d", "prroi_pool2d_rois", "PrRoIPool2D", "triangle_antiderivative"]
 
 
+class _TriangleAntiderivative(torch.autograd.Function):
+    """K(t) with the exact derivative K'(t) = k(t) = max(0, 1 - |t|) everywhere.
+
+    K is continuously differentiable, but autograd through clamps takes the clamp's gradient at its
+    limits, which is wrong exactly at the kinks t = -1, 0, 1 (a bin edge on a feature-cell centre,
+    e.g. every integer box at stride 1). The backward is written in torch ops, so it is itself
+    differentiable (second order in t: the triangle's slope, one-sided at the kinks).
+    """
+
+    @staticmethod
+    def forward(ctx, t: Tensor) -> Tensor:
+        ctx.save_for_backward(t)
+        a = (t + 1.0).clamp(0.0, 1.0)
+        b = t.clamp(0.0, 1.0)
+        return 0.5 * a * a - 0.5 * b * b + b
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        (t,) = ctx.saved_tensors
+        return grad * (1.0 - t.abs()).clamp(min=0.0)
+
+
 def triangle_antiderivative(t: Tensor) -> Tensor:
     """K(t) = integral of max(0, 1-|s|) from -inf to t (0 below -1, 1 above 1, piecewise quadratic).
 
-    Written with clamps so that autograd's derivative is exactly the triangle kernel.
+    Its derivative (autograd) is exactly the triangle kernel, also at the kinks -1, 0 and 1.
     """
-    a = (t + 1.0).clamp(0.0, 1.0)
-    b = t.clamp(0.0, 1.0)
-    return 0.5 * a * a - 0.5 * b * b + b
+    return _TriangleAntiderivative.apply(t)
 
 
 def _axis_weights(lo: Tensor, hi: Tensor, bins: int, size: int) -> Tensor:

@@ -11,6 +11,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from cmd_core.cli import positive_int
+
 log = logging.getLogger(__name__)
 
 
@@ -29,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--out", required=True, help="pairs Parquet to write; <out>.boxes.parquet and "
                    "<out>.summary.json are written next to it")
     g.add_argument("--seed", type=int, help="override pairs.seed")
-    g.add_argument("--threads", type=int, default=1)
+    g.add_argument("--threads", type=positive_int, default=1)
     g.add_argument("--on-error", choices=("fail", "skip"), help="override pairs.on_error")
     g.add_argument("--roles", choices=("rgb_to_tir", "tir_to_rgb", "both", "random"), help="override pairs.roles")
 

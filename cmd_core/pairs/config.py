@@ -1,5 +1,6 @@
-"""The `pairs` configuration: defaults (mirrored by the pairs section of workflow/schemas/config.schema.yaml), deep
-merge of user settings over them, and checks with clear messages.
+"""The `pairs` configuration: checked and filled with its defaults by the config schema
+(`cmd_core/config_schema/config.schema.yaml`, the one source of defaults and checks shared with the
+workflow), plus the few checks a schema cannot express.
 
 A method is a named entry of `methods` with a `type` (central, random or detector) and the
 settings of that type; `method_settings(cfg, name)` returns the merged settings of one method.
@@ -14,59 +15,26 @@ from typing import Any
 
 import yaml
 
-METHOD_TYPES = ("central", "random", "detector")
-BUILTIN_DETECTORS = ("thermal", "motion", "hog", "ultralytics")
-FILE_FORMATS = ("mot", "yolo", "corners")
-ROLES = ("rgb_to_tir", "tir_to_rgb", "both", "random")
+from cmd_core.config_schema import ConfigError, section_defaults, validate_like, validate_section
 
-DEFAULTS: dict[str, Any] = {
-    "methods": {
-        "central": {"type": "central"},
-        "random": {"type": "random"},
-        "detector": {"type": "detector"},
-    },
-    "seed": 0,
-    "threads": 2,
-    "on_error": "fail",
-    "roles": "rgb_to_tir",
-    "frame_step": 1,
-    "central": {"scale": [0.3, 0.3]},
-    "random": {"boxes_per_frame": 3, "size": [0.15, 0.3], "aspect": [0.5, 2.0], "min_separation": 0.25},
-    "detector": {
-        "builtin": [
-            {"name": "thermal", "polarity": "hot", "block": 0.35, "offset": 12.0, "min_area": 30},
-            {"name": "motion", "history": 50, "var_threshold": 25.0, "warmup": 3, "min_area": 30},
-        ],
-        "files": [],
-        "duplicate_iou": 0.8,
-        "min_size": 6.0,
-        "max_area": 0.25,
-        "border_limit": 0.25,
-        "person_labels": ["person", "pedestrian", "people", "0"],
-        "other_per_person": 1.0,
-        "min_other": 3,
-        "max_boxes_per_frame": 8,
-        "min_confidence": 0.0,
-        "fallback": "random",
-        "temporal": {"enabled": False, "max_gap": 10, "min_iou": 0.3, "max_age": 2},
-    },
-    "contact_sheet": {"pairs": 8, "seed": 0},
-}
+METHOD_TYPES = ("central", "random", "detector")
+SHARED_KEYS = ("seed", "roles", "on_error", "frame_step")
+
+# Every default of the section, as the schema fills them in (not a copy kept here).
+DEFAULTS: dict[str, Any] = section_defaults("pairs")
 
 
 def _merge(base: dict, over: dict) -> dict:
+    """`over` merged into a copy of `base`, nested mappings key by key (a method's overrides of its type's section)."""
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "methods":
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
     return out
 
 
 def load_config(source: str | Path | dict | None = None) -> dict[str, Any]:
     """The full pairs config: `source` (a dict, or a YAML file holding either a whole workflow
-    config with a `pairs` key or just the pairs section) merged over `DEFAULTS`, then checked."""
+    config with a `pairs` key or just the pairs section) checked and filled by the schema."""
     if source is None:
         user: dict = {}
     elif isinstance(source, dict):
@@ -81,50 +49,25 @@ def load_config(source: str | Path | dict | None = None) -> dict[str, Any]:
             raise ValueError(f"{path}: config must be a mapping")
     if "pairs" in user:
         user = user["pairs"] or {}
-    cfg = _merge(DEFAULTS, user)
-    check_config(cfg)
+    cfg = validate_section("pairs", user)
+    if not cfg["methods"]:
+        raise ConfigError("config pairs.methods: no pair method configured")
+    for name in cfg["methods"]:
+        _check_method(method_settings(cfg, name), f"config pairs.methods.{name}")
     return cfg
 
 
-def check_config(cfg: dict) -> None:
-    """Raise ValueError for settings the generator cannot honour."""
-    if cfg["on_error"] not in ("fail", "skip"):
-        raise ValueError(f"pairs.on_error must be 'fail' or 'skip', got {cfg['on_error']!r}")
-    if cfg["roles"] not in ROLES:
-        raise ValueError(f"pairs.roles must be one of {ROLES}, got {cfg['roles']!r}")
-    if int(cfg["frame_step"]) < 1:
-        raise ValueError("pairs.frame_step must be >= 1")
-    if not cfg["methods"]:
-        raise ValueError("pairs.methods is empty")
-    for name, m in cfg["methods"].items():
-        if not isinstance(m, dict) or m.get("type") not in METHOD_TYPES:
-            raise ValueError(f"pairs.methods.{name}: 'type' must be one of {METHOD_TYPES}")
-    for name in cfg["methods"]:
-        s = method_settings(cfg, name)
-        if s["type"] == "random":
-            lo, hi = s["size"]
-            if not 0 < lo <= hi <= 1:
-                raise ValueError(f"pairs.methods.{name}: size must satisfy 0 < min <= max <= 1, got {s['size']}")
-            if int(s["boxes_per_frame"]) < 1:
-                raise ValueError(f"pairs.methods.{name}: boxes_per_frame must be >= 1")
-        if s["type"] == "central" and not all(0 < float(v) <= 1 for v in s["scale"]):
-            raise ValueError(f"pairs.methods.{name}: scale values must be in (0, 1], got {s['scale']}")
-        if s["type"] == "detector":
-            for det in s["builtin"]:
-                if det.get("name") not in BUILTIN_DETECTORS:
-                    raise ValueError(f"pairs.methods.{name}: unknown built-in detector {det.get('name')!r} "
-                                     f"(one of {BUILTIN_DETECTORS})")
-            for f in s["files"]:
-                if f.get("format") not in FILE_FORMATS:
-                    raise ValueError(f"pairs.methods.{name}: detection file format must be one of {FILE_FORMATS}")
-                if f.get("modality", "both") not in ("rgb", "tir", "both"):
-                    raise ValueError(f"pairs.methods.{name}: detection file modality must be rgb, tir or both")
-                if not f.get("path"):
-                    raise ValueError(f"pairs.methods.{name}: a detection file entry needs 'path'")
-            if not s["builtin"] and not s["files"]:
-                raise ValueError(f"pairs.methods.{name}: a detector method needs built-in detectors or files")
-            if s["fallback"] not in ("random", "none"):
-                raise ValueError(f"pairs.methods.{name}: fallback must be 'random' or 'none'")
+def _check_method(s: dict[str, Any], label: str) -> None:
+    """A method's merged settings against its type's section of the schema, then what the schema
+    cannot say: ordered ranges and a detector method with a box source."""
+    own = {k: v for k, v in s.items() if k not in ("type", "name", "random", *SHARED_KEYS)}
+    validate_like(["pairs", s["type"]], own, label.removeprefix("config "))
+    if s["type"] == "random":
+        lo, hi = s["size"]
+        if not 0 < lo <= hi <= 1:
+            raise ConfigError(f"{label}: size must satisfy 0 < min <= max <= 1, got {s['size']}")
+    if s["type"] == "detector" and not s["builtin"] and not s["files"]:
+        raise ConfigError(f"{label}: a detector method needs built-in detectors or files")
 
 
 def method_settings(cfg: dict, name: str) -> dict[str, Any]:
@@ -138,11 +81,20 @@ def method_settings(cfg: dict, name: str) -> dict[str, Any]:
     s = _merge(cfg[typ], {k: v for k, v in own.items() if k != "type"})
     s["type"] = typ
     s["name"] = name
-    for k in ("seed", "roles", "on_error", "frame_step"):
+    for k in SHARED_KEYS:
         s.setdefault(k, cfg[k])
     if typ == "detector":
         s.setdefault("random", cfg["random"])
     return s
+
+
+def job_config(cfg: dict, name: str) -> dict[str, Any]:
+    """The part of a (validated) pairs config that one method's job reads: the method entry, its
+    type's section (and the random section a detector falls back to) and the shared keys. A job's
+    params hold only this, so changing one method's settings reruns that method's jobs alone."""
+    own = cfg["methods"][name]
+    sections = [own["type"], "random"] if own["type"] == "detector" else [own["type"]]
+    return {"methods": {name: copy.deepcopy(own)}, **{k: copy.deepcopy(cfg[k]) for k in (*SHARED_KEYS, *sections)}}
 
 
 def config_json(settings: dict) -> str:

@@ -77,10 +77,17 @@ class Detections:
 SizeLookup = Callable[[int], "tuple[tuple[int, int], tuple[int, int]] | None"]
 
 
-def _lines(path: Path):
-    with open(path, encoding="utf-8") as fh:
+def _lines(path: Path, policy: Policy):
+    """Non-empty, non-comment lines with their 1-based numbers; a line that is not UTF-8 is bad
+    input of that line (named with the byte), not a decode error without a file name."""
+    with open(path, "rb") as fh:
         for lineno, raw in enumerate(fh, start=1):
-            text = raw.strip()
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                policy.bad(path, lineno, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                           "unparseable line")
+                continue
             if text and not text.startswith("#"):
                 yield lineno, text
 
@@ -131,7 +138,7 @@ def read_mot(path: str | Path, n_frames: int, sizes: SizeLookup, policy: Policy,
     if not path.is_file():
         raise FileNotFoundError(f"{path}: detection file does not exist")
     out = Detections()
-    for lineno, text in _lines(path):
+    for lineno, text in _lines(path, policy):
         parts = [p for p in text.split(",")]
         if not 7 <= len(parts) <= 10:
             what = "missing" if len(parts) < 7 else "extra"
@@ -172,7 +179,7 @@ def read_yolo(path: str | Path, frame: int, sizes, policy: Policy, *, modality: 
     if not path.is_file():
         return None
     out = Detections()
-    for lineno, text in _lines(path):
+    for lineno, text in _lines(path, policy):
         parts = _SPLIT.split(text)
         if not 5 <= len(parts) <= 6:
             what = "missing" if len(parts) < 5 else "extra"
@@ -212,7 +219,7 @@ def read_corners(path: str | Path, frame: int, sizes, policy: Policy, *,
         return None
     (rw, rh), (tw, th) = sizes
     out = Detections()
-    for lineno, text in _lines(path):
+    for lineno, text in _lines(path, policy):
         parts = _SPLIT.split(text)
         if not 4 <= len(parts) <= 6:
             what = "missing" if len(parts) < 4 else "extra"

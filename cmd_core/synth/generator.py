@@ -35,7 +35,7 @@ from .scene import Scene, sample_scene
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 MARKER = "synth.json"
 
 
@@ -43,10 +43,30 @@ def sequence_name(split: str, seq_index: int, kind: str) -> str:
     return f"{split}_{seq_index:04d}_{kind}"
 
 
+# The first frame initialises the tracker, so (as in the real benchmarks, whose annotators start on a
+# visible target) it must show the target: a scene whose first frame hides more than this share of the
+# target behind an occluder or the image border is drawn again.
+MAX_FIRST_FRAME_HIDDEN = 0.1
+SCENE_ATTEMPTS = 20
+
+
+def first_frame_hidden(scene: Scene) -> float:
+    """Share of the target hidden (occluded or outside the image) in the scene's first frame."""
+    r = rasterize(scene, build_world(scene.world, scene.unit), 0).by_id[0]
+    return 1.0 if not r.visible_area else float(max(r.occlusion, r.truncation))
+
+
 def make_scene(config: SynthConfig, split: str, seq_index: int, force: dict | None = None) -> Scene:
-    """The scene of one sequence, deterministic in (seed, split, seq_index)."""
-    rng = np.random.default_rng([config.seed, SPLITS.index(split), seq_index])
-    return sample_scene(rng, split, config.width, config.height, config.splits[split].frames, force)
+    """The scene of one sequence, deterministic in (seed, split, seq_index), with a visible target in
+    its first frame (up to ``SCENE_ATTEMPTS`` draws; attempt 0 is the original draw)."""
+    for attempt in range(SCENE_ATTEMPTS):
+        key = [config.seed, SPLITS.index(split), seq_index] + ([attempt] if attempt else [])
+        scene = sample_scene(np.random.default_rng(key), split, config.width, config.height,
+                             config.splits[split].frames, force)
+        if first_frame_hidden(scene) <= MAX_FIRST_FRAME_HIDDEN:
+            return scene
+    raise RuntimeError(f"{split} sequence {seq_index}: no scene with a visible first-frame target in "
+                       f"{SCENE_ATTEMPTS} draws (forced settings {force})")
 
 
 def _ring(box: tuple[int, int, int, int], w: int, h: int) -> tuple[slice, slice]:

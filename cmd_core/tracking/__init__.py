@@ -1,6 +1,8 @@
 """Online tracking: the DiMP tracker (pure PyTorch, CPU or GPU), classic baselines (OpenCV MIL,
 KCF / CSRT where available, a static box), and a runner that tracks every sequence of a frames
-manifest and writes pytracking-format results. Command: ``cmd-tir track``; rule: ``track``."""
+manifest and writes result files (pytracking, got10k or OTB-toolkit layout). Parameters and the
+table of our deviations from the reference procedure: :mod:`cmd_core.tracking.params`.
+Command: ``cmd-tir track``; rule: ``track``."""
 
 from .baselines import BASELINES, OpenCVTracker, StaticTracker, TrackerUnavailable, baseline_availability, make_baseline
 from .dimp_tracker import DiMPTracker, check_init_box

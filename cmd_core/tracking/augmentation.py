@@ -25,7 +25,7 @@ __all__ = ["AugmentedSamples", "expanded_size", "augment", "feature_dropout"]
 
 @dataclass(frozen=True)
 class AugmentedSamples:
-    images: np.ndarray  # (N, out, out, 3) uint8
+    images: np.ndarray  # (N, out, out, 3) uint8 or float32 (as the expanded crop)
     shifts: np.ndarray  # (N, 2) target shift (dy, dx) in crop pixels
     names: tuple[str, ...]
 
@@ -52,7 +52,7 @@ def _center_crop(img: np.ndarray, out: int, shift) -> np.ndarray:
 
 
 def augment(expanded: np.ndarray, params: DiMPParams, rng: np.random.Generator) -> AugmentedSamples:
-    """All image-level augmentations of an expanded crop (HxWx3 uint8), as one batch."""
+    """All image-level augmentations of an expanded crop (HxWx3, uint8 or float32 0-255), as one batch."""
     out = params.image_sample_size
     samples: list[np.ndarray] = []
     shifts: list[tuple[int, int]] = []

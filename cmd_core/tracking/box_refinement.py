@@ -8,11 +8,12 @@ Two parameterisations (as the official tracker): ``default`` - pixel coordinates
 gradient scaled by the box size (x, y, w, h += step * grad * (w, h, w, h)); ``relative`` (Super
 DiMP) - centre in units of the first box's size and log size.
 
-One deliberate difference: a step that lowers a box's predicted IoU is rejected (the box keeps
-its previous value and its step is halved, growing back after accepted
-steps). The official code accepts every step; with the
-safeguard the predicted IoU of every box is monotone non-decreasing, at the cost of one more
-IoU evaluation (the last, without gradient).
+The official procedure (``reject_worse=False``) keeps every step: ``iterations`` forward /
+backward passes, the boxes after the last step, ranked by the IoU of the last forward pass (the
+state before that step). Ours (``box_refinement_reject_worse``, cpu preset) rejects a step that
+lowers a box's predicted IoU (the box keeps its previous value and its step is halved, growing
+back after accepted steps); the predicted IoU of every box is then monotone non-decreasing, at the
+cost of one more IoU evaluation (the last, without gradient).
 """
 
 from __future__ import annotations
@@ -56,12 +57,16 @@ def jitter_boxes(init_box: Tensor, params: DiMPParams, generator: torch.Generato
 
 def optimize_boxes(predict_iou: Callable[[Tensor], Tensor], boxes: Tensor, iterations: int, step_length: float,
                    step_decay: float = 1.0, space: str = "default",
-                   history: list | None = None) -> tuple[Tensor, Tensor]:
-    """Safeguarded gradient ascent of ``predict_iou`` ((N, 4) xywh -> (N,)) over the boxes.
+                   history: list | None = None, reject_worse: bool = True) -> tuple[Tensor, Tensor]:
+    """Gradient ascent of ``predict_iou`` ((N, 4) xywh -> (N,)) over the boxes.
 
-    Returns (boxes (N, 4), predicted IoU (N,)) of the best evaluated state of every box. When
-    ``history`` is a list, the per-box IoU after each step is appended (for tests).
+    ``reject_worse``: safeguarded (ours): returns (boxes (N, 4), predicted IoU (N,)) of the best
+    evaluated state of every box. Otherwise the reference: every step kept, returns the final boxes
+    and the IoU of the last evaluated state. When ``history`` is a list, the per-box IoU after each
+    step is appended (for tests).
     """
+    if not reject_worse:
+        return _optimize_boxes_reference(predict_iou, boxes, iterations, step_length, step_decay, space, history)
     boxes = boxes.detach().reshape(-1, 4).clone()
     n = boxes.shape[0]
     sz_norm = boxes[:1, 2:].clone()
@@ -102,6 +107,35 @@ def optimize_boxes(predict_iou: Callable[[Tensor], Tensor], boxes: Tensor, itera
         step = step * step_decay
         nominal *= step_decay
     return to_rect(best_state).detach(), best_iou
+
+
+def _optimize_boxes_reference(predict_iou, boxes: Tensor, iterations: int, step_length: float,
+                              step_decay: float, space: str, history: list | None) -> tuple[Tensor, Tensor]:
+    """pytracking's ``optimize_boxes_default`` / ``_relative``: ``state += step * grad`` (default:
+    ``grad * (w, h, w, h)``), every step kept; the IoU returned is that of the last forward pass."""
+    boxes = boxes.detach().reshape(-1, 4).clone()
+    n = boxes.shape[0]
+    sz_norm = boxes[:1, 2:].clone()
+    relative = space == "relative"
+    state = rect_to_rel(boxes, sz_norm) if relative else boxes
+    to_rect = (lambda s: rel_to_rect(s, sz_norm)) if relative else (lambda s: s)
+    step = float(step_length)
+    iou = None
+    for _ in range(iterations):
+        with torch.enable_grad():
+            s = state.detach().requires_grad_(True)
+            out = predict_iou(to_rect(s)).reshape(n)
+            grad = torch.autograd.grad(out.sum(), s)[0]
+        iou = out.detach()
+        if history is not None:
+            history.append(iou.clone())
+        update = grad if relative else grad * s.detach()[:, 2:].repeat(1, 2)
+        state = s.detach() + step * update
+        step *= step_decay
+    if iou is None:  # no iterations: rank the initial boxes
+        with torch.no_grad():
+            iou = predict_iou(to_rect(state)).reshape(n).detach()
+    return to_rect(state).detach(), iou
 
 
 def select_box(boxes: Tensor, ious: Tensor, params: DiMPParams) -> Tensor | None:

@@ -1,7 +1,8 @@
 """``cmd-tir track``: run a tracker (DiMP or a classic baseline) on a frames manifest.
 
-Writes pytracking-format results (``<seq>.txt`` boxes, ``<seq>_time.txt`` seconds per frame)
-into ``--out`` and, with ``--marker``, a JSON summary (speed, parameters, or the reason a
+Writes results into ``--out``: pytracking format by default (``<seq>.txt`` tab-separated boxes,
+``<seq>_time.txt`` seconds per frame), or ``--result-format got10k`` (comma-separated, times in
+``times/<seq>_time.txt``) or ``otb`` (comma-separated, for the OTB / LSOTB-TIR MATLAB toolkits) and, with ``--marker``, a JSON summary (speed, parameters, or the reason a
 baseline is unavailable in this OpenCV build).
 """
 
@@ -14,6 +15,8 @@ import logging
 import sys
 from pathlib import Path
 from typing import Any
+
+from cmd_core.cli import positive_int, report_error
 
 __all__ = ["add_arguments", "parse_overrides", "run", "track"]
 
@@ -36,9 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run DiMP with random weights when no checkpoint is given (smoke tests only)")
     parser.add_argument("--out", required=True, help="output folder of the result files")
     parser.add_argument("--sequences", nargs="+", help="only these sequences (default: all)")
-    parser.add_argument("--threads", type=int, default=None, help="torch / OpenCV threads")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch / OpenCV threads")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device of the DiMP network")
     parser.add_argument("--integer", action="store_true", help="write truncated integer boxes (pytracking's %%d)")
+    parser.add_argument("--result-format", default="pytracking", choices=("pytracking", "got10k", "otb"),
+                        help="result file layout: pytracking (default; tab-separated), got10k (comma-separated, "
+                             "times/<seq>_time.txt) or otb (comma-separated, for the MATLAB toolkits)")
     parser.add_argument("--marker", help="write a JSON summary here when done")
 
 
@@ -63,7 +69,7 @@ def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "d
           checkpoint: str | None = None, allow_untrained: bool = False, sequences: list[str] | None = None,
           threads: int | None = None, device: str = "cpu", integer: bool = False,
           marker: str | None = None, progress: bool = False,
-          overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+          overrides: dict[str, Any] | None = None, result_format: str = "pytracking") -> dict[str, Any]:
     """Library form of the command; returns (and optionally writes) the summary. ``overrides``
     replace fields of the DiMP preset (see :class:`DiMPParams`)."""
     from cmd_core.io import write_text
@@ -104,7 +110,8 @@ def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "d
                 write_text(marker, json.dumps(summary, indent=2) + "\n")
             return summary
         factory = lambda: make_baseline(tracker)  # noqa: E731
-    result = track_manifest(manifest, out, factory, modality, sequences=sequences, integer=integer, progress=progress)
+    result = track_manifest(manifest, out, factory, modality, sequences=sequences, integer=integer, progress=progress,
+                            result_format=result_format)
     summary.update(result, status="done")
     if marker:
         write_text(marker, json.dumps(summary, indent=2, default=str) + "\n")
@@ -118,10 +125,10 @@ def run(args: argparse.Namespace) -> int:
         summary = track(args.manifest, args.modality, args.tracker, args.out, preset=args.preset,
                         checkpoint=args.checkpoint, allow_untrained=args.allow_untrained, sequences=args.sequences,
                         threads=args.threads, device=args.device, integer=args.integer, marker=args.marker,
-                        progress=sys.stderr.isatty(), overrides=parse_overrides(args.overrides))
+                        progress=sys.stderr.isatty(), overrides=parse_overrides(args.overrides),
+                        result_format=args.result_format)
     except CheckpointError as exc:
-        print(f"cmd-tir track: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error("track", exc)
     if summary.get("status") == "unavailable":
         print(f"cmd-tir track: {args.tracker} unavailable: {summary['reason']}", file=sys.stderr)
         return 0

@@ -6,11 +6,16 @@ IoU-Net modulation vectors, fill the sample memory. With ``iou_net_min_init_corr
 preset), the IoU-Net must first rank jittered copies of the first-frame box by their true IoU;
 if it cannot, this sequence is tracked without box refinement.
 
-track(image) -> box: crop around the last position at the current scale, classify, localise the
-peak (not-found / uncertain / hard-negative analysis), refine the box with the IoU-Net by
-gradient ascent, then learn: store the frame in memory (unless not-found or uncertain) and
+track(image) -> box: crop around the last position at the current scale (with ``scale_factors``
+and no box refinement: at each factor of it, in one batch), classify, localise the peak
+(not-found / uncertain / hard-negative analysis), refine the box with the IoU-Net by gradient
+ascent (without it: size from the crop scale, reference, or kept, ``keep_size_without_iou_net``),
+then learn: store the frame in memory (unless not-found or uncertain) and
 re-optimise the filter every ``train_skipping`` frames, or at once (``net_opt_hn_iter``, higher
 learning rate) on hard negatives.
+
+With the IoU-Net, the position after learning is the refined one (as the reference: when no refined
+box survives the aspect-ratio filter, the last refined position is kept).
 
 Images are HxW (grayscale, e.g. TIR: replicated to 3 channels) or HxWx3 RGB arrays; boxes are
 (x, y, w, h) in pixels. Features run under ``torch.no_grad``; only the box refinement records a
@@ -30,9 +35,9 @@ from .box_refinement import jitter_boxes, optimize_boxes, select_box
 from .localization import localize
 from .memory import SampleMemory
 from .params import DiMPParams
-from .preprocessing import box_to_crop, crop_square, images_to_tensor, to_rgb
+from .preprocessing import box_to_crop, crop, images_to_tensor, to_rgb
 
-__all__ = ["DiMPTracker", "check_init_box"]
+__all__ = ["DiMPTracker", "check_init_box", "select_scale"]
 
 FEATURE_STRIDE = 16
 INIT_CHECK_BOXES = 32  # jittered first-frame boxes of the IoU-Net check (iou_net_min_init_corr)
@@ -49,6 +54,16 @@ def check_init_box(box, image_shape) -> np.ndarray:
     if b[0] >= W or b[1] >= H or b[0] + b[2] <= 0 or b[1] + b[3] <= 0:
         raise ValueError(f"initial box {b.tolist()} lies outside the {W}x{H} image")
     return b
+
+
+def select_scale(peaks, factors, penalty: float = 1.0) -> int:
+    """Index of the scale to take: the highest ``peak * penalty ** (|log f| / max |log f|)`` (the unit
+    scale unpenalised, the extreme ones times ``penalty``; ties go to the first)."""
+    peaks = np.asarray(peaks, dtype=np.float64).reshape(-1)
+    logs = np.abs(np.log(np.asarray(factors, dtype=np.float64).reshape(-1)))
+    top = float(logs.max()) if logs.size else 0.0
+    weight = penalty ** (logs / top) if top > 0 else np.ones_like(logs)
+    return int(np.argmax(peaks * weight))
 
 
 class DiMPTracker:
@@ -105,9 +120,14 @@ class DiMPTracker:
         self.max_scale_factor = max(float(np.min(self.image_sz / self.base_target_sz)), self.min_scale_factor)
 
         E = expanded_size(p)
-        crop = crop_square(image, self.pos, self.target_scale * E, E)
-        samples = augment(crop.image, p, self.rng)
-        init_box = box_to_crop(self.pos, self.target_sz, crop.pos, crop.scale, out)
+        # the reference crops the first frame around the rounded position at the nominal scale
+        self.init_sample_pos = np.round(self.pos)
+        crop0 = crop(image, self.init_sample_pos, self.target_scale * E, E, cv2_resize=p.crop_resize_cv2)
+        samples = augment(crop0.image, p, self.rng)
+        if p.init_box_from_crop:  # ours: the expanded crop's actual centre and scale
+            init_box = box_to_crop(self.pos, self.target_sz, crop0.pos, crop0.scale, out)
+        else:
+            init_box = box_to_crop(self.pos, self.target_sz, self.init_sample_pos, self.target_scale, out)
         boxes = np.tile(init_box, (len(samples.shifts), 1))
         boxes[:, 0] += samples.shifts[:, 1]
         boxes[:, 1] += samples.shifts[:, 0]
@@ -130,7 +150,12 @@ class DiMPTracker:
                 self.refine_boxes = self.iou_net_check >= p.iou_net_min_init_corr
         self.filter, _, _ = self.net.classifier.get_filter(clf.unsqueeze(1), boxes_t.unsqueeze(1),
                                                            num_iter=p.net_opt_iter, compute_losses=False)
-        self.memory = SampleMemory(clf, boxes_t, p.sample_memory_size, p.init_samples_minimum_weight)
+        self.memory = SampleMemory(clf, boxes_t, p.sample_memory_size, p.init_samples_minimum_weight,
+                                   reference=not p.memory_decay_weights)
+        ksz = self.filter.shape[-1]
+        # reference get_centered_sample_pos: half a cell offset when feature + filter size is odd
+        self.center_offset = ((p.feature_size + ksz) % 2) * FEATURE_STRIDE / 2
+        self.pos_iounet = None
         self.frame_num = 1
         self.flag = "init"
         self.max_score = float("nan")
@@ -144,25 +169,51 @@ class DiMPTracker:
                              f"{self.image_shape[1]}x{self.image_shape[0]}")
         self.frame_num += 1
         out = p.image_sample_size
+        pyramid = p.scale_factors is not None and not self.refine_boxes
+        factors = tuple(p.scale_factors) if pyramid else (1.0,)
         with torch.no_grad():
-            crop = crop_square(image, self.pos, self.target_scale * out, out, p.border_mode, p.patch_max_scale_change)
-            feats, clf = self._features(crop.image[None])
-            scores = self.net.classifier.classify(self.filter, clf)[0, 0]
-            cell = FEATURE_STRIDE * crop.scale  # image pixels per score cell
-            loc = localize(scores.float().cpu(), self.target_sz / cell, (self.pos - crop.pos) / cell, p)
-        self.flag, self.max_score = loc.flag, loc.max_score
+            center = self.pos + self.center_offset * self.target_scale
+            crops = [crop(image, center, self.target_scale * f * out, out, p.border_mode, p.patch_max_scale_change,
+                          cv2_resize=p.crop_resize_cv2) for f in factors]
+            feats, clf = self._features(np.stack([c.image for c in crops]))
+            scores_all = self.net.classifier.classify(self.filter, clf)[:, 0].float().cpu()
+            k = select_scale(scores_all.amax(dim=(-2, -1)).numpy(), factors, p.scale_penalty) if pyramid else 0
+            crop_k = crops[k]
+            cell = FEATURE_STRIDE * crop_k.scale  # image pixels per score cell
+            loc = localize(scores_all[k], self.target_sz / cell, (self.pos - crop_k.pos) / cell, p)
+        self.flag, self.max_score, self.scale_index = loc.flag, loc.max_score, k
 
         if loc.flag != "not_found":
-            new_pos = crop.pos + loc.disp * cell
+            new_pos = crop_k.pos + loc.disp * cell
+            if not self.refine_boxes:
+                self._update_scale_from_crop(crops[k].scale, factors[k], pyramid)
             inside = (p.target_inside_ratio - 0.5) * self.target_sz
             self.pos = np.maximum(np.minimum(new_pos, self.image_sz - inside), inside)
             if self.refine_boxes:
-                self._refine(feats, crop, p.update_scale_when_uncertain or loc.flag != "uncertain")
+                feats_k = {name: v[k:k + 1] for name, v in feats.items()}
+                self._refine(feats_k, crop_k, p.update_scale_when_uncertain or loc.flag != "uncertain")
 
         if p.update_classifier and loc.flag not in ("not_found", "uncertain"):
             with torch.no_grad():
-                self._learn(clf, crop, hard_negative=loc.flag == "hard_negative")
+                self._learn(clf[k:k + 1], crop_k, hard_negative=loc.flag == "hard_negative")
+        if self.refine_boxes and loc.flag != "not_found" and self.pos_iounet is not None:
+            self.pos = self.pos_iounet.copy()  # the reference tracks on from the IoU-Net position
         return self._box()
+
+    def _update_scale_from_crop(self, crop_scale: float, factor: float, pyramid: bool) -> None:
+        """Size and scale without box refinement. Reference: scale = the crop's actual scale (clamped),
+        size = base size x scale. Ours (``keep_size_without_iou_net``): the size stays, or with a scale
+        pyramid moves by the chosen factor. Both damped by ``scale_lr`` towards the chosen scale."""
+        p = self.params
+        lr = p.scale_lr if pyramid else 1.0
+        if p.keep_size_without_iou_net:
+            if pyramid:
+                ratio = (1.0 - lr) + lr * float(factor)
+                self.target_sz = self.target_sz * ratio
+                self._set_scale(self.target_scale * ratio)
+            return
+        self._set_scale((1.0 - lr) * self.target_scale + lr * float(crop_scale))
+        self.target_sz = self.base_target_sz * self.target_scale
 
     # ---- internals ------------------------------------------------------------------------
     def _iou_net_first_frame_corr(self, feats: list[torch.Tensor], box: torch.Tensor) -> float:
@@ -179,12 +230,12 @@ class DiMPTracker:
         pair = torch.stack((pred.reshape(-1).float().cpu(), true.reshape(-1).float()))
         return float(torch.corrcoef(pair)[0, 1].nan_to_num(0.0))
 
-    def _refine(self, feats, crop, update_scale: bool) -> None:
+    def _refine(self, feats, sample, update_scale: bool) -> None:
         p = self.params
         out = p.image_sample_size
         with torch.no_grad():
             iou_feat = self.net.bb_regressor.get_iou_feat([feats[name] for name in self.net.bb_regressor_layer])
-        init_box = torch.as_tensor(box_to_crop(self.pos, self.target_sz, crop.pos, crop.scale, out),
+        init_box = torch.as_tensor(box_to_crop(self.pos, self.target_sz, sample.pos, sample.scale, out),
                                    dtype=torch.float32)
         boxes = jitter_boxes(init_box, p, self.gen)
         mod = self.iou_modulation
@@ -194,20 +245,26 @@ class DiMPTracker:
             return self.net.bb_regressor.predict_iou(mod, iou_feat, b.to(dev).reshape(1, -1, 4)).reshape(-1).cpu()
 
         boxes, ious = optimize_boxes(predict, boxes, p.box_refinement_iter, p.box_refinement_step_length,
-                                     p.box_refinement_step_decay, p.box_refinement_space)
+                                     p.box_refinement_step_decay, p.box_refinement_space,
+                                     reject_worse=p.box_refinement_reject_worse)
         box = select_box(boxes, ious, p)
         if box is None:
             return
         box = box.double().numpy()
         center = np.array([box[1] + (box[3] - 1) / 2, box[0] + (box[2] - 1) / 2])
-        self.pos = (center - (out - 1) / 2) * crop.scale + crop.pos
-        self.target_sz = np.array([box[3], box[2]]) * crop.scale
+        self.pos = (center - (out - 1) / 2) * sample.scale + sample.pos
+        self.pos_iounet = self.pos.copy()
+        self.target_sz = np.array([box[3], box[2]]) * sample.scale
         if update_scale:
-            self._set_scale(math.sqrt(float(np.prod(self.target_sz / self.base_target_sz))))
+            scale = math.sqrt(float(np.prod(self.target_sz / self.base_target_sz)))
+            if p.clamp_scale_after_refinement:  # ours; the reference does not clamp here
+                self._set_scale(scale)
+            else:
+                self.target_scale = scale
 
-    def _learn(self, clf: torch.Tensor, crop, hard_negative: bool) -> None:
+    def _learn(self, clf: torch.Tensor, sample, hard_negative: bool) -> None:
         p = self.params
-        box = box_to_crop(self.pos, self.target_sz, crop.pos, crop.scale, p.image_sample_size)
+        box = box_to_crop(self.pos, self.target_sz, sample.pos, sample.scale, p.image_sample_size)
         lr = p.hard_negative_learning_rate if hard_negative else p.learning_rate
         self.memory.add(clf[0], torch.as_tensor(box, dtype=clf.dtype, device=self.device), lr)
         if hard_negative:

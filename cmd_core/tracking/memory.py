@@ -1,9 +1,20 @@
 """Sample memory of the DiMP tracker: stored training features, their target boxes and weights.
 
-A new sample gets weight ``learning_rate`` while all others decay by ``1 - learning_rate``
-(exponential forgetting). When the memory is full, the lowest-weight non-initial sample is
-replaced. The initial (augmented first-frame) samples are never replaced and together keep at
-least ``min_init_weight`` of the total weight, so the tracker cannot forget the first frame.
+Two weighting rules:
+
+- reference (official presets, pytracking's ``update_sample_weights``): the first update divides
+  all weights by ``1 - lr`` and gives the new sample ``lr``; later ones give the new sample the
+  weight of the previously added sample divided by ``1 - lr`` (each sample weighs ``1/(1-lr)``
+  times the one before it, hard negatives with their own rate); then the weights are normalised
+  to sum 1. If the initial samples then weigh less than ``min_init_weight`` in total, all weights
+  are divided by ``min_init_weight + (weight of the others)`` and each initial sample is set to
+  ``min_init_weight / num_init`` (as the reference does: the total is then close to, not exactly, 1).
+  With ``min_init_weight > 0`` the initial samples are never replaced; with 0 they may be.
+- decay (ours, ``memory_decay_weights``): old weights decay by ``1 - lr`` and the new sample gets
+  ``lr``; normalised to 1, the initial samples are rescaled to keep ``min_init_weight`` in total
+  and are never replaced.
+
+When the memory is full, the lowest-weight replaceable sample is replaced.
 """
 
 from __future__ import annotations
@@ -14,10 +25,10 @@ __all__ = ["SampleMemory"]
 
 
 class SampleMemory:
-    """Fixed-capacity memory; weights always sum to 1 over the stored samples."""
+    """Fixed-capacity memory of (feature, box, weight) samples; ``reference`` picks the weighting rule."""
 
     def __init__(self, init_features: torch.Tensor, init_boxes: torch.Tensor, capacity: int,
-                 min_init_weight: float = 0.0):
+                 min_init_weight: float = 0.0, reference: bool = True):
         n = init_features.shape[0]
         if capacity <= n:
             raise ValueError(f"memory capacity {capacity} must exceed the {n} initial samples")
@@ -25,6 +36,8 @@ class SampleMemory:
         self.num_init = n
         self.num_stored = n
         self.min_init_weight = float(min_init_weight)
+        self.reference = bool(reference)
+        self.previous_index: int | None = None
         self.features = init_features.new_zeros((capacity, *init_features.shape[1:]))
         self.features[:n] = init_features
         self.boxes = init_boxes.new_zeros((capacity, 4))
@@ -35,14 +48,28 @@ class SampleMemory:
     def _next_index(self) -> int:
         if self.num_stored < self.capacity:
             return self.num_stored
-        return self.num_init + int(torch.argmin(self.weights[self.num_init:]))
+        first = self.num_init if (self.min_init_weight > 0 or not self.reference) else 0
+        return first + int(torch.argmin(self.weights[first:]))
 
-    def add(self, feature: torch.Tensor, box: torch.Tensor, learning_rate: float) -> int:
-        """Store one sample (1, C, H, W) with its box (4,); returns the slot it went to."""
-        idx = self._next_index()
+    def _reference_weights(self, idx: int, lr: float) -> None:
+        w, n0, iw = self.weights, self.num_init, self.min_init_weight
+        if lr == 1:
+            w[:] = 0
+            w[idx] = 1
+        elif self.previous_index is None:
+            w /= 1.0 - lr
+            w[idx] = lr
+        else:
+            w[idx] = w[self.previous_index] / (1.0 - lr)
+        w /= w.sum()
+        if iw > 0 and float(w[:n0].sum()) < iw:
+            w /= iw + w[n0:].sum()
+            w[:n0] = iw / n0
+
+    def _decay_weights(self, idx: int, lr: float) -> None:
         w = self.weights
-        w[: self.num_stored] *= 1.0 - learning_rate
-        w[idx] = learning_rate
+        w[: self.num_stored] *= 1.0 - lr
+        w[idx] = lr
         self.num_stored = max(self.num_stored, idx + 1)
         w[: self.num_stored] /= w[: self.num_stored].sum()
         init_sum = float(w[: self.num_init].sum())
@@ -50,6 +77,16 @@ class SampleMemory:
             rest = w[self.num_init: self.num_stored]
             rest *= (1.0 - self.min_init_weight) / max(float(rest.sum()), 1e-12)
             w[: self.num_init] *= self.min_init_weight / max(init_sum, 1e-12)
+
+    def add(self, feature: torch.Tensor, box: torch.Tensor, learning_rate: float) -> int:
+        """Store one sample (1, C, H, W) with its box (4,); returns the slot it went to."""
+        idx = self._next_index()
+        if self.reference:
+            self._reference_weights(idx, float(learning_rate))
+            self.num_stored = max(self.num_stored, idx + 1)
+        else:
+            self._decay_weights(idx, float(learning_rate))
+        self.previous_index = idx
         self.features[idx] = feature.reshape(self.features.shape[1:])
         self.boxes[idx] = box.reshape(4)
         return idx

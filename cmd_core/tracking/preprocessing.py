@@ -1,6 +1,12 @@
 """Image preparation for the DiMP tracker: 8-bit RGB conversion, square crops with replicate
 padding, resizing, and ImageNet-normalised tensors.
 
+Two crop extractors: :func:`crop_reference` (official presets) follows pytracking's
+``sample_patch`` (truncated integer centre, pre-downsampling by striding when the crop is at least
+2.1x the output, replicate padding at the integer crop size, bilinear ``F.interpolate`` on float
+pixels, the published ``//`` arithmetic); :func:`crop_square` (``crop_resize_cv2``, cpu preset) rounds
+the centre and resizes the uint8 crop with cv2 (INTER_AREA when shrinking).
+
 Conventions (as pytracking): positions are (y, x) pixel centres, a box (x, y, w, h) has centre
 (x + (w-1)/2, y + (h-1)/2). A crop of integer side S around position p is resized to ``out``
 pixels; crop pixel c maps to image pixel ``(c - (out-1)/2) * scale + sample_pos`` with
@@ -15,7 +21,8 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "to_uint8", "to_rgb", "Crop", "crop_square", "images_to_tensor",
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "to_uint8", "to_rgb", "Crop", "crop_square", "crop_reference", "crop",
+           "images_to_tensor",
            "box_to_crop", "crop_to_image_pos"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -51,7 +58,8 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Crop:
-    """A resized square crop and its geometry: ``pos`` (y, x) centre and ``scale`` image px / crop px."""
+    """A resized square crop (HxWx3, uint8 or float32 0-255) and its geometry: ``pos`` (y, x) centre and
+    ``scale`` image px / crop px."""
 
     image: np.ndarray
     pos: np.ndarray
@@ -93,6 +101,66 @@ def crop_square(image: np.ndarray, pos, sample_size: float, out_size: int, mode:
         patch = cv2.resize(np.ascontiguousarray(patch), (out_size, out_size), interpolation=interp)
     center = tl.astype(np.float64) + (side - 1) / 2.0
     return Crop(np.ascontiguousarray(patch), center, side / out_size)
+
+
+def crop_reference(image: np.ndarray, pos, sample_size: float, out_size: int, mode: str = "replicate",
+                   max_scale_change: float | None = None) -> Crop:
+    """pytracking's ``sample_patch`` for a square crop of ``sample_size`` image pixels around ``pos`` (y, x),
+    resized to ``out_size``; the image is HxWx3 (uint8 or float), the crop float32 0-255.
+
+    Steps: centre truncated to integers; ``inside_major`` shrinks the size by the smaller axis ratio
+    (1 to ``max_scale_change``) and truncates it; pre-downsampling factor ``df = max(int(size / out -
+    0.1), 1)`` (every df-th pixel from offset ``centre % df``); side ``max(round(size / df), 2)``,
+    ``tl = c - (side - 1) // 2``, ``br = c + side // 2 + 1``; replicate padding; bilinear
+    ``F.interpolate`` (align_corners False) unless the side already equals the output. The geometry
+    is the reference's ``patch_coord = df * (tl, br)``: centre ``(tl + br - 1) / 2``, scale ``df * side / out``.
+    """
+    import torch.nn.functional as F
+
+    H, W = image.shape[:2]
+    posl = np.trunc(np.asarray(pos, dtype=np.float64)).astype(np.int64)
+    sz = np.full(2, float(sample_size))
+    if mode == "inside_major":
+        shrink = float(np.min(sz / np.array([H, W], dtype=np.float64)))
+        shrink = max(shrink, 1.0) if max_scale_change is None else min(max(shrink, 1.0), float(max_scale_change))
+        sz = np.trunc(sz / shrink)
+    df = int(max(int(float(np.min(sz / out_size)) - 0.1), 1))
+    im2 = image
+    if df > 1:
+        off = posl % df
+        posl = (posl - off) // df
+        im2 = image[off[0]::df, off[1]::df]
+    H2, W2 = im2.shape[:2]
+    szl = np.maximum(np.round(sz / df), 2).astype(np.int64)
+    tl = posl - (szl - 1) // 2
+    br = posl + szl // 2 + 1
+    if mode == "inside_major":
+        im_sz = np.array([H2, W2])
+        shift = np.maximum(-tl, 0) - np.maximum(br - im_sz, 0)
+        tl, br = tl + shift, br + shift
+        outside = (np.maximum(-tl, 0) + np.maximum(br - im_sz, 0)) // 2
+        shift = (-tl - outside) * (outside > 0)
+        tl, br = tl + shift, br + shift
+    ys = np.clip(np.arange(tl[0], br[0]), 0, H2 - 1)
+    xs = np.clip(np.arange(tl[1], br[1]), 0, W2 - 1)
+    patch = np.asarray(im2[ys[:, None], xs[None, :]], dtype=np.float32)
+    if patch.ndim == 2:
+        patch = patch[:, :, None]
+    if patch.shape[0] != out_size or patch.shape[1] != out_size:
+        t = torch.from_numpy(np.ascontiguousarray(patch)).permute(2, 0, 1)[None]
+        t = F.interpolate(t, (out_size, out_size), mode="bilinear", align_corners=False)
+        patch = t[0].permute(1, 2, 0).numpy()
+    coord = df * np.concatenate((tl, br)).astype(np.float64)
+    center = 0.5 * (coord[:2] + coord[2:] - 1)
+    scale = float(np.sqrt(np.prod((coord[2:] - coord[:2]) / out_size)))
+    return Crop(np.ascontiguousarray(patch), center, scale)
+
+
+def crop(image: np.ndarray, pos, sample_size: float, out_size: int, mode: str = "replicate",
+         max_scale_change: float | None = None, cv2_resize: bool = False) -> Crop:
+    """:func:`crop_square` (``cv2_resize``) or :func:`crop_reference`."""
+    fn = crop_square if cv2_resize else crop_reference
+    return fn(image, pos, sample_size, out_size, mode, max_scale_change)
 
 
 def box_to_crop(pos, target_sz, crop_pos, crop_scale: float, out_size: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Run any tracker (``initialize(image, box)`` / ``track(image) -> box``) over the sequences of a
-frames manifest in one modality and write pytracking-format results with per-frame times.
+frames manifest in one modality and write result files with per-frame times (pytracking format by
+default; got10k or OTB-toolkit format on request, see :func:`cmd_core.evaluation.write_tracker_results`).
 
 Frames are decoded one step ahead in a background thread (decoding overlaps tracking); the
 timed part is the tracker call only, as in pytracking. Bad input fails with a ValueError naming
@@ -20,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from cmd_core.evaluation import write_pytracking_results
+from cmd_core.evaluation import RESULT_FORMATS, write_tracker_results
 
 from .preprocessing import to_uint8
 
@@ -150,12 +151,15 @@ def run_sequence(tracker, rows: list[dict[str, Any]], modality: str, sequence: s
 
 def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, make_tracker: Callable[[], Any],
                    modality: str, sequences: list[str] | None = None, integer: bool = False,
-                   progress: bool = False) -> dict[str, Any]:
-    """Track every (or the listed) sequence(s); write ``<seq>.txt`` / ``<seq>_time.txt`` into ``out_dir``.
+                   progress: bool = False, result_format: str = "pytracking") -> dict[str, Any]:
+    """Track every (or the listed) sequence(s); write ``<seq>.txt`` and the times into ``out_dir``
+    (``result_format``: ``pytracking``, ``got10k`` or ``otb``).
 
     ``make_tracker()`` gives the tracker of a sequence (a fresh baseline, or the same DiMP tracker,
     which ``initialize`` resets). Returns a summary {sequences: {name: {frames, seconds, fps}}, ...}.
     """
+    if result_format not in RESULT_FORMATS:
+        raise ValueError(f"unknown result format {result_format!r} (choose from {list(RESULT_FORMATS)})")
     df = read_frames_manifest(manifest) if not isinstance(manifest, pd.DataFrame) else manifest
     available = list(dict.fromkeys(df["sequence"].tolist()))
     names = list(sequences) if sequences else available
@@ -166,7 +170,7 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
         raise ValueError("the manifest has no sequences")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    summary: dict[str, Any] = {"modality": modality, "sequences": {}}
+    summary: dict[str, Any] = {"modality": modality, "result_format": result_format, "sequences": {}}
     iterator: Iterable[str] = names
     if progress:
         from tqdm import tqdm
@@ -176,7 +180,7 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
     for name in iterator:
         rows = sequence_rows(df, name, modality)
         boxes, times = run_sequence(make_tracker(), rows, modality, name)
-        write_pytracking_results(out, name, boxes, times, integer=integer)
+        write_tracker_results(out, name, boxes, times, integer=integer, result_format=result_format)
         secs = float(times.sum())
         summary["sequences"][name] = {"frames": len(rows), "seconds": secs,
                                       "fps": (len(rows) / secs) if secs > 0 else None}

@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 
+from cmd_core.cli import positive_int
+
 from .config import preset_names
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="sequences per batch (default: the preset's)")
     parser.add_argument("--seed", type=int, help="seed of the sample stream and the initial weights")
     parser.add_argument("--backbone-weights", help="local torchvision ResNet state dict for the backbone")
-    parser.add_argument("--threads", type=int, default=1, help="CPU cores for compute and data loading")
+    parser.add_argument("--threads", type=positive_int, default=1, help="CPU cores for compute and data loading")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="where to train")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the newest checkpoint in --out (otherwise start fresh)")

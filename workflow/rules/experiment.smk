@@ -12,14 +12,13 @@ rule evaluate_eval_set:
         long=f"{RESULTS}/eval/{{dataset}}/scores_long.csv",
         curves=f"{RESULTS}/eval/{{dataset}}/curves.parquet",
         per_attribute=f"{RESULTS}/eval/{{dataset}}/per_attribute.csv",
-    params:
-        trackers=experiment_tracker_meta,
-        protocol=EXPERIMENT["protocol"],
-        version=library_version(),
     log:
         f"{LOGS}/evaluate/experiment_{{dataset}}.log",
     conda:
         CONDA_ENV
+    params:
+        trackers=experiment_tracker_meta,
+        protocol=EXPERIMENT["protocol"],
     script:
         "../scripts/evaluate_eval_set.py"
 
@@ -28,40 +27,38 @@ rule compare:
     input:
         expand(f"{RESULTS}/eval/{{dataset}}/scores_long.csv", dataset=EVAL_SETS),
     output:
-        comparison=report(
-            f"{RESULTS}/tables/comparison.csv",
-            caption="../report/comparison.rst",
-            category="Comparison",
-        ),
-        md=f"{RESULTS}/tables/comparison.md",
-    params:
-        protocol=EXPERIMENT["protocol"],
-        margin=EXPERIMENT["claim_margin_points"],
-        plots=f"{RESULTS}/plots/experiment",
+        **compare_outputs(),
     log:
         f"{LOGS}/compare.log",
     conda:
         CONDA_ENV
+    params:
+        protocol=EXPERIMENT["protocol"],
+        margin=EXPERIMENT["claim_margin_points"],
     script:
         "../scripts/compare.py"
 
 
 rule training_throughput:
     input:
-        logs=lambda wildcards: [job[3] for job in experiment_training_jobs()],
+        logs=[job[3] for job in experiment_training_jobs()],
     output:
         summary=report(
             f"{RESULTS}/tables/training_throughput.csv",
-            caption="../report/training_throughput.rst",
+            caption=f"{CAPTIONS}/training_throughput.rst",
             category="Training",
         ),
         md=f"{RESULTS}/tables/training_throughput.md",
-        jobs=f"{RESULTS}/tables/training_throughput_jobs.csv",
-    params:
-        jobs=lambda wildcards: [list(job) for job in experiment_training_jobs()],
+        jobs=report(
+            f"{RESULTS}/tables/training_throughput_jobs.csv",
+            caption=f"{CAPTIONS}/training_throughput.rst",
+            category="Training",
+        ),
     log:
         f"{LOGS}/training_throughput.log",
     conda:
         CONDA_ENV
+    params:
+        jobs=[list(job) for job in experiment_training_jobs()],
     script:
         "../scripts/training_throughput.py"

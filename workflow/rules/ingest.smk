@@ -10,16 +10,16 @@ rule ingest:
         objects=manifest("{dataset}", "objects"),
         rejected=manifest("{dataset}", "rejected"),
         summary=f"{RESULTS}/manifests/{{dataset}}.summary.json",
+    log:
+        f"{LOGS}/ingest/{{dataset}}.log",
+    conda:
+        CONDA_ENV
+    threads: config["ingest"]["threads"]
     params:
         dataset=dataset_entry,
         on_error=config["ingest"]["on_error"],
         verify=config["ingest"]["verify"],
         out_dir=lambda wildcards, output: os.path.dirname(output.frames),
-    threads: config["ingest"]["threads"]
-    log:
-        f"{LOGS}/ingest/{{dataset}}.log",
-    conda:
-        CONDA_ENV
     script:
         "../scripts/ingest.py"
 
@@ -28,7 +28,7 @@ rule datasets_table:
     input:
         expand(f"{RESULTS}/manifests/{{dataset}}.summary.json", dataset=DATASETS),
     output:
-        csv=f"{RESULTS}/tables/datasets.csv",
+        csv=report(f"{RESULTS}/tables/datasets.csv", caption=f"{CAPTIONS}/datasets_table.rst", category="Datasets"),
         md=f"{RESULTS}/tables/datasets.md",
     log:
         f"{LOGS}/datasets_table.log",
@@ -42,14 +42,17 @@ rule contact_sheet:
     input:
         frames=manifest("{dataset}", "frames"),
     output:
-        f"{RESULTS}/plots/{{dataset}}_samples.png",
-    params:
-        sequences=config["plots"]["contact_sheet"]["sequences"],
-        frames_per_sequence=config["plots"]["contact_sheet"]["frames_per_sequence"],
-        seed=config["plots"]["contact_sheet"]["seed"],
+        report(
+            f"{RESULTS}/plots/{{dataset}}_samples.png",
+            caption=f"{CAPTIONS}/contact_sheets.rst",
+            category="Datasets",
+            subcategory="{dataset}",
+        ),
     log:
         f"{LOGS}/contact_sheet/{{dataset}}.log",
     conda:
         CONDA_ENV
+    params:
+        **config["plots"]["contact_sheet"],
     script:
         "../scripts/contact_sheet.py"

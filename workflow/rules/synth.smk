@@ -4,12 +4,12 @@
 rule synth:
     output:
         SYNTH_MARKER,
-    params:
-        synthetic=config["synthetic"],
-    threads: workflow.cores
     log:
         f"{LOGS}/synth.log",
     conda:
         CONDA_ENV
+    threads: config["synthetic"]["threads"]
+    params:
+        synthetic={k: v for k, v in config["synthetic"].items() if k not in ("enabled", "threads")},
     script:
         "../scripts/synth.py"

@@ -24,13 +24,14 @@ def main(sm) -> None:
         settings = dict(sm.params.settings)
         device = settings.pop("device")
         device = lease.device if device in ("auto", "cuda") else device
-        log.info("strategy %s seed %s on %s (batch size %s, attempt %s)", sm.wildcards.strategy, sm.wildcards.seed,
-                 device, sm.resources.batch_size, getattr(sm, "attempt", 1))
+        strategy = dict(sm.params.strategy)  # this job's strategy alone (checked when the DAG was built)
+        log.info("strategy %s seed %s on %s (GPU lease: %s; batch size %s, attempt %s)", sm.wildcards.strategy,
+                 sm.wildcards.seed, device, lease.reason, sm.resources.batch_size, getattr(sm, "attempt", 1))
         summary = distill(sm.wildcards.strategy, sm.input.pairs, sm.input.frames, sm.input.teacher,
                           Path(sm.output.checkpoint).parent, seed=int(sm.wildcards.seed),
                           batch_size=int(sm.resources.batch_size), threads=sm.threads, device=device,
-                          final_path=sm.output.checkpoint, strategies=dict(sm.params.strategies),
-                          pair_methods=list(sm.params.pair_methods), plot_path=sm.output.plot,
+                          final_path=sm.output.checkpoint, strategies={sm.wildcards.strategy: strategy},
+                          pair_methods=[strategy["pairs"]], plot_path=sm.output.plot,
                           keep_epoch_checkpoints=False, progress=False, **settings)
         log.info("distilled: %s", json.dumps(summary, default=str))
 

@@ -8,8 +8,7 @@ from cmd_core.synth import SynthConfig, generate_benchmark
 
 def main(smk) -> None:
     with job_logging(smk.log[0]) as log:
-        settings = {k: v for k, v in smk.params.synthetic.items() if k != "enabled"}
-        cfg = SynthConfig.from_mapping(settings)
+        cfg = SynthConfig.from_mapping(dict(smk.params.synthetic))
         out_dir = Path(smk.output[0]).parent
         info = generate_benchmark(out_dir, cfg, threads=smk.threads)
         log.info("synthetic benchmark written to %s: %s", out_dir, list(info.get("splits", {})))

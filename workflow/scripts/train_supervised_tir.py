@@ -22,6 +22,7 @@ def main(sm) -> None:
         settings = dict(sm.params.settings)
         device = settings.pop("device")
         device = lease.device if device in ("auto", "cuda") else device
+        log.info("supervised TIR upper bound on %s (GPU lease: %s)", device, lease.reason)
         summary = train_supervised_tir(sm.input.manifest, sm.input.teacher, Path(sm.output.checkpoint).parent,
                                        seed=int(sm.wildcards.seed), batch_size=int(sm.resources.batch_size),
                                        threads=sm.threads, device=device, final_path=sm.output.checkpoint,

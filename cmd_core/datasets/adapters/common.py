@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from cmd_core.datasets.listing import list_images
+from cmd_core.datasets.listing import list_images, place_by_number
 from cmd_core.datasets.parsers import read_attribute_flags, read_boxes, read_voc_xml
 from cmd_core.datasets.spec import GtTrack, Issue, SequenceSpec
 
@@ -55,16 +55,17 @@ def tir_sequence(name: str, split: str, img_dir: Path, gt_file: Path | None, att
     seq = SequenceSpec(name=name, split=split)
     frames: list[str | None] = []
     if img_dir.is_dir():
-        frames = list_images(img_dir)
+        frames, issues = place_by_number(list_images(img_dir), str(img_dir), labelled=gt_file is not None)
+        seq.issues.extend(issues)
         if not frames:
-            seq.issues.append(Issue(str(img_dir), "no image files in frame folder"))
+            seq.issues.append(Issue(str(img_dir), "no image files in frame folder", whole_sequence=True))
     else:
-        seq.issues.append(Issue(str(img_dir), "frame folder does not exist", missing=True))
+        seq.issues.append(Issue(str(img_dir), "frame folder does not exist", missing=True, whole_sequence=True))
     gt = None
     if gt_file is not None and gt_file.is_file():
         gt = read_boxes(gt_file, convention)
     elif require_gt and gt_file is not None:
-        seq.issues.append(Issue(str(gt_file), "ground-truth file does not exist", missing=True))
+        seq.issues.append(Issue(str(gt_file), "ground-truth file does not exist", missing=True, whole_sequence=True))
     if modality == "tir":
         seq.tir, seq.gt_tir = frames, gt
     else:
@@ -81,6 +82,8 @@ def read_frame_xmls(seq: SequenceSpec, images: list, ann_dir: Path, modality: st
     """Append the objects of one VOC XML per frame (`<ann_dir>/<image stem>.xml`) to `seq`;
     a missing or unreadable file becomes an issue of that frame, never a silent gap."""
     for f, p in enumerate(images):
+        if p is None:  # a missing frame file: already an issue of this frame
+            continue
         xml = ann_dir / (Path(p).stem + ".xml")
         if not xml.is_file():
             seq.issues.append(Issue(str(xml), "missing annotation file", frame=f, missing=True))

@@ -3,8 +3,10 @@
 A sequence folder holds one of the pairs (rgb, tir), (visible, infrared), (visible, lwir),
 (color, ir) as sub-folders, or as video files with those stems (e.g. rgb.mp4 + tir.mp4).
 Options `rgb=...` and `tir=...` name the two (relative to each sequence folder) instead.
-Folders are paired by position after natural sorting (names need not match); videos frame by
-frame (packing "video", frame = index). Root is a sequence folder or a folder of them.
+Folders are paired by the number in the file names (f3.jpg <-> t3.jpg: names need not match
+otherwise), so a frame missing on one side is rejected alone and the pairs after it stay aligned;
+only when a folder's names hold no number are the frames paired by position after natural
+sorting. Videos are paired frame by frame (packing "video", frame = index). Root is a sequence folder or a folder of them.
 No ground truth (unlabelled pairs).
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cmd_core.datasets.adapters.common import child_dirs
-from cmd_core.datasets.listing import VIDEO_EXTS, list_images, pair_by_order
+from cmd_core.datasets.listing import VIDEO_EXTS, list_images, pair_by_number
 from cmd_core.datasets.spec import Issue, SequenceSpec
 
 DEFAULT_PAIRS = (("rgb", "tir"), ("visible", "infrared"), ("visible", "lwir"), ("color", "ir"))
@@ -50,7 +52,7 @@ def generic_pairs(root: Path, split: str, options: dict) -> list[SequenceSpec]:
         a, b = _find_pair(d, pairs)
         seq = SequenceSpec(name=d.name, split=split)
         if a.is_dir() and b.is_dir():
-            seq.rgb, seq.tir, issues = pair_by_order(list_images(a), list_images(b), str(a), str(b))
+            seq.rgb, seq.tir, issues = pair_by_number(list_images(a), list_images(b), str(a), str(b), labelled=False)
             seq.issues.extend(issues)
         elif a.is_file() and b.is_file():
             seq.packing, seq.rgb, seq.tir = "video", [str(a.resolve())], [str(b.resolve())]

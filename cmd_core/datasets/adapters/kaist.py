@@ -46,12 +46,14 @@ def kaist(root: Path, split: str, options: dict) -> list[SequenceSpec]:
             lists = [list_images(d) if d.is_dir() else [] for d in (vis, lwir)]
             for d in (vis, lwir):
                 if not d.is_dir():
-                    seq.issues.append(Issue(str(d), "modality frame folder does not exist", missing=True))
-            seq.rgb, seq.tir, issues = pair_by_number(lists[0], lists[1], str(vis), str(lwir))
+                    seq.issues.append(Issue(str(d), "modality frame folder does not exist", missing=True, whole_sequence=True))
+            seq.rgb, seq.tir, issues = pair_by_number(lists[0], lists[1], str(vis), str(lwir), labelled=False)
             seq.issues.extend(issues)
             if ann_root.is_dir():
                 for f, p in enumerate(seq.rgb):
                     p = p or seq.tir[f]
+                    if p is None:  # missing in both modalities: already an issue of this frame
+                        continue
                     ann = ann_root / set_dir.name / vdir.name / (Path(p).stem + ".txt")
                     if not ann.is_file():
                         seq.issues.append(Issue(str(ann), "missing annotation file", frame=f, missing=True))

@@ -28,7 +28,7 @@ def llvip(root: Path, split: str, options: dict) -> list[SequenceSpec]:
         for d in (vis, ir):
             if not d.is_dir():
                 raise FileNotFoundError(f"{d}: LLVIP split folder does not exist")
-        seq.rgb, seq.tir, issues = pair_by_number(list_images(vis), list_images(ir), str(vis), str(ir))
+        seq.rgb, seq.tir, issues = pair_by_number(list_images(vis), list_images(ir), str(vis), str(ir), labelled=False)
         seq.issues.extend(issues)
         if ann_root.is_dir():
             images = [p or t for p, t in zip(seq.rgb, seq.tir)]

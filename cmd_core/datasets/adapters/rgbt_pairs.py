@@ -8,7 +8,9 @@
 - GTOT: `<seq>/v/00001_v.jpg`, `<seq>/i/00001_i.jpg`, `groundTruth_v.txt`, `groundTruth_i.txt` in
   corner format x1 y1 x2 y2 converted as the GTOT toolkit does (x1, y1, x2-x1, y2-y1, unrounded).
 Coordinates are kept as the source writes them (the formats document does not state an origin
-for these files), frames are paired by the number in their names.
+for these files), frames are paired by the number in their names. A sequence with an empty
+modality folder, or with one modality's GT file but not the other's, is reported (dropped whole
+with on_error=skip), never ingested with that modality silently unlabelled.
 """
 
 from __future__ import annotations
@@ -29,18 +31,25 @@ def paired_sequence(seq_dir: Path, split: str, rgb_dir: str, tir_dir: str, rgb_g
     for d in (rgb_dir, tir_dir):
         p = seq_dir / d
         if not p.is_dir():
-            seq.issues.append(Issue(str(p), "modality frame folder does not exist", missing=True))
+            seq.issues.append(Issue(str(p), "modality frame folder does not exist", missing=True, whole_sequence=True))
             lists.append([])
         else:
             lists.append(list_images(p))
+            if not lists[-1]:
+                seq.issues.append(Issue(str(p), "no image files in frame folder", whole_sequence=True))
     seq.rgb, seq.tir, issues = pair_by_number(lists[0], lists[1], str(seq_dir / rgb_dir), str(seq_dir / tir_dir))
     seq.issues.extend(issues)
     seq.gt_rgb = optional_boxes(seq_dir / rgb_gt, convention)
     seq.gt_tir = optional_boxes(seq_dir / tir_gt, convention)
     if seq.gt_rgb is None and seq.gt_tir is None:
         seq.gt_rgb = seq.gt_tir = optional_boxes(seq_dir / "init.txt", convention)
+    else:  # one modality's GT without the other's would leave that modality silently unlabelled
+        for track, name in ((seq.gt_rgb, rgb_gt), (seq.gt_tir, tir_gt)):
+            if track is None:
+                seq.issues.append(Issue(str(seq_dir / name), "ground-truth file does not exist (the other "
+                                        "modality's exists)", missing=True, whole_sequence=True))
     if (seq_dir / "absence.label").is_file():
-        seq.absent = read_frame_labels(seq_dir / "absence.label")
+        seq.absent = read_frame_labels(seq_dir / "absence.label", value_range=(0, 1))
     return seq
 
 

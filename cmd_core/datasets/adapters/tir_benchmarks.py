@@ -5,7 +5,8 @@
   Also the tool layout `<seq>/img/*.jpg` + `groundtruth_rect.txt`.
 - ptb_tir: `tirsequences/<seq>/img/%08d.jpg`, GT `tiranno/<seq>.txt`, attributes
   `tiranno/att/<seq>.txt` (10 flags); or one OTB-style sequence folder `img/` +
-  `groundtruth_rect.txt` (or a folder of them), as in the real PTB-TIR airplane sequence.
+  `groundtruth_rect.txt` (or a folder of them), as in the real PTB-TIR airplane sequence; a
+  folder with `img/` but no GT file is reported, not left out.
 The toolkits treat these boxes as MATLAB 1-based pixel coordinates, but the formats document does
 not ask for a conversion, so the values are kept as written.
 """
@@ -26,7 +27,8 @@ PTB_ATTRIBUTES = ("deformation", "occlusion", "scale_variation", "background_clu
 
 
 def _otb_folders(root: Path, split: str, names: tuple[str, ...]) -> list[SequenceSpec]:
-    dirs = child_dirs(root, lambda p: (p / "img").is_dir() and (p / "groundtruth_rect.txt").is_file())
+    # a folder with img/ is a sequence even when its groundtruth_rect.txt is lost (reported then)
+    dirs = child_dirs(root, lambda p: (p / "img").is_dir())
     return [tir_sequence(d.name, split, d / "img", d / "groundtruth_rect.txt") for d in dirs]
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from cmd_core.datasets.adapters.common import child_dirs, opt_choice, optional_boxes
-from cmd_core.datasets.listing import frame_number, list_images, pair_by_number
+from cmd_core.datasets.listing import frame_number, list_images, pair_by_number, place_by_number
 from cmd_core.datasets.parsers import read_frame_labels
 from cmd_core.datasets.spec import Issue, SequenceSpec
 
@@ -96,7 +96,9 @@ def _vot_frames(seq: SequenceSpec, d: Path) -> list[str | None]:
     files = list_images(img_dir)
     rng = _frame_range(d)
     if rng is None:
-        return files
+        slots, issues = place_by_number(files, str(img_dir))
+        seq.issues.extend(issues)
+        return slots
     listfile, first, last = rng
     by_num = {frame_number(p): p for p in files}
     template = files[0] if files else None
