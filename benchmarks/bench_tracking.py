@@ -83,7 +83,7 @@ def bench_backbone(net, size: int, device, channels_last: bool, reps: int) -> fl
 
 
 def bench(name: str, preset: str, backbone: str, n_frames: int, device, mm: float) -> dict:
-    params = get_preset(preset, target_not_found_threshold=-float("inf"))
+    params = get_preset(preset, target_not_found_threshold=-1e9)
     size = params.image_sample_size
     torch.manual_seed(0)
     if backbone == "mobilenet_v2":  # the shipped configuration: identity head, small IoU-Net

@@ -81,7 +81,7 @@ def test_every_mapping_refuses_unknown_keys():
      "config pairs.detector.files[0].labl: unknown key (allowed here: format, label, modality, name, names, path)"),
     ({"training": {"teacher": {"epoch": 2}}},
      "config training.teacher.epoch: unknown key (allowed here: backbone_weights, batch_size, checkpoint, dataset, "
-     "device, epochs, modality, preset, samples_per_epoch, seed, threads)"),
+     "device, epochs, extra_seeds, modality, preset, samples_per_epoch, seed, threads)"),
     ({"ingest": {"on_error": "sometimes"}}, "config ingest.on_error: 'sometimes' is not one of ['fail', 'skip']"),
 ])
 def test_unknown_or_bad_keys_are_refused_with_their_path(config, message):

@@ -1,7 +1,5 @@
 """Hand-worked cases for each protocol rule (scores computed by hand in the comments)."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest

@@ -244,3 +244,11 @@ def test_claim_check_reports_whether_the_best_strategy_beats_the_baselines():
     assert w.holds and w.beats_baselines is False
     assert "does not beat the classic baseline ecofast (0.450)" in w.sentence()
     assert w.as_dict()["beats_baselines"] is False
+
+
+def test_every_row_kind_has_a_label_source_and_a_bar_colour():
+    """A kind added to the tables (e.g. the pretraining ablation) must also be drawable in the bar plot."""
+    from cmd_core.experiment.plots import KIND_COLORS
+    from cmd_core.experiment.tables import KINDS
+
+    assert set(KINDS) == set(KIND_COLORS)

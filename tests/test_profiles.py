@@ -85,5 +85,6 @@ def test_slurm_profile_gives_gpu_rules_the_gpu_partition_in_the_dry_run(tmp_path
         assert ("slurm_partition=gpu" in res) == gpu and ("slurm_partition=cpu" in res) != gpu, (rule, res)
         assert "cpus_per_task" not in res, (rule, res)
         seen[rule] = gpu
-    assert {r for r, g in seen.items() if g} == {"train_teacher", "distill", "train_supervised_tir"}
+    assert {r for r, g in seen.items() if g} == {"train_teacher", "train_teacher_variant", "distill",
+                                                 "train_supervised_tir"}
     assert {"synth", "ingest", "pairs", "track", "compare"} <= {r for r, g in seen.items() if not g}

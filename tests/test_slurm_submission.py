@@ -179,7 +179,8 @@ def _submissions(state: Path) -> dict[str, list[dict]]:
 # rule -> (partition, GPUs, CPUs = the rule's threads, mem_mb, runtime in minutes) from profiles/slurm
 CPU_RULES = {"ingest": ("cpu", None, "3", "8000", "240"), "pairs": ("cpu", None, "1", "8000", "120")}
 GPU_RULES = {"train_teacher": ("gpu", "1", "2", "32000", "1440"), "distill": ("gpu", "1", "3", "32000", "720"),
-             "train_supervised_tir": ("gpu", "1", "1", "32000", "720")}
+             "train_supervised_tir": ("gpu", "1", "1", "32000", "720"),
+             "train_teacher_variant": ("gpu", "1", "2", "32000", "1440")}
 
 
 def _assert_submitted(subs, rule, expected):

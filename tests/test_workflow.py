@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from conftest import PROJECT_ROOT
@@ -29,9 +30,9 @@ TINY_SYNTH = {
 }
 
 
-def snakemake(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+def snakemake(*args: str, cwd: Path = PROJECT_ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "snakemake", "--nolock", "--cores", "2", *args]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
 def write_config(tmp_path: Path, **overrides) -> Path:
@@ -126,11 +127,12 @@ def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
                         "backbone": "trainable", "losses": {"feature": 1.0, "response": 1.0, "iou": 1.0}},
     }
     cfg = write_config(
-        tmp_path, experiment={"enabled": True}, training={"teacher": tiny}, supervised_tir=tiny,
+        tmp_path, experiment={"enabled": True, "baselines": ["mil", "csrt", "static"]}, training={"teacher": tiny},
+        supervised_tir=tiny,
         distill={"seeds": [0, 1], "strategies": strategies, **tiny},
         pairs={"methods": {"central": {"type": "central"}, "random": {"type": "random"}}},
     )
-    proc = snakemake(f"--configfile={cfg}", "--resources", "gpu=2", "--", "all")
+    proc = snakemake(f"--configfile={cfg}", "--resources", "gpu=2", "--", "all", timeout=1500)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     tables = tmp_path / "results" / "tables"
     comp = pd.read_csv(tables / "comparison.csv")
@@ -144,10 +146,19 @@ def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
     dist = comp[comp["kind"] == "distilled"]
     assert set(dist["n_seeds"]) == {2} and set(dist["strategy"]) == {"official", "full_random"}
     assert "Claim check" in (tables / "comparison.md").read_text()
+    # the second teacher seed joins the teacher's rows; the random-init teacher is the pretraining ablation
+    assert set(comp.loc[comp["kind"] == "teacher", "n_seeds"]) == {2}
+    assert set(comp.loc[comp["kind"] == "rgb_reference", "n_seeds"]) == {2}
+    assert set(comp.loc[comp["kind"] == "teacher_ablation", "eval_set"]) == {"synth_tir_eval", "synth_rgbt_eval"}
+    assert set(comp.loc[comp["kind"] == "rgb_ablation", "eval_set"]) == {"synth_rgbt_eval"}
+    assert set(comp.loc[comp["kind"] == "baseline", "tracker"]) == {"MIL", "CSRT", "STATIC"}
+    random_ckpt = tmp_path / "results" / "models" / "teacher_variants" / "teacher-random" / "checkpoint.pth"
+    assert torch.load(random_ckpt, weights_only=True)["train_config"]["backbone_weights"] == "random"
     thr = pd.read_csv(tables / "training_throughput.csv")
-    assert set(thr["strategy"]) == {"teacher", "official", "full_random", "supervised_tir"}
+    assert set(thr["strategy"]) == {"teacher", "teacher-s1", "teacher-random", "official", "full_random",
+                                    "supervised_tir"}
     assert (thr["samples_per_s"] > 0).all() and thr["data_wait_fraction"].between(0, 1).all()
-    assert len(pd.read_csv(tables / "training_throughput_jobs.csv")) == 1 + 2 * 2 + 2
+    assert len(pd.read_csv(tables / "training_throughput_jobs.csv")) == 3 + 2 * 2 + 2
     assert any((tmp_path / "results" / "plots" / "experiment").glob("*.png"))
 
     # the HTML report holds every table and plot of the experiment, in its six categories

@@ -27,7 +27,8 @@ from .tables import UPPER_BOUND_MARK, validate_scores
 log = logging.getLogger(__name__)
 
 KIND_COLORS = {"teacher": "#7f7f7f", "distilled": "#1f77b4", "supervised_upper_bound": "#2ca02c", "baseline": "#ff7f0e",
-               "rgb_reference": "#9467bd", "rgb_baseline": "#c5b0d5"}
+               "rgb_reference": "#9467bd", "rgb_baseline": "#c5b0d5", "teacher_ablation": "#d62728",
+               "rgb_ablation": "#ff9896"}
 
 
 # ----------------------------------------------------------------------------- curves
