@@ -290,7 +290,7 @@ def test_post_deploy_script_installs_the_pins_from_the_project_root(tmp_path):
 def test_catalog_files():
     """.test/config (the tiny config CI runs end to end) plans the data half; LICENSE matches
     pyproject; the catalog file and the linters' settings are there."""
-    proc = snakemake("--directory", ".test", "-n", "all")
+    proc = snakemake("--directory", ".test", "-n", "--forceall", "all")  # plans every rule, also after a run
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for rule in ("synth", "ingest", "pairs", "track", "pairs_quality"):
         assert f"rule {rule}:" in proc.stdout

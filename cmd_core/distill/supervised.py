@@ -18,9 +18,7 @@ from cmd_core.training.teacher import build_teacher_trainer
 
 from .train import finalize, load_teacher, scaled_lr_groups, teacher_train_config
 
-__all__ = ["train_supervised_tir", "USES_LABELS"]
-
-USES_LABELS = True  # marker for tables: this model is trained with TIR ground truth
+__all__ = ["train_supervised_tir"]
 
 
 def train_supervised_tir(manifest: str | Path, teacher_checkpoint: str | Path, out_dir: str | Path, seed: int = 0,

@@ -9,6 +9,9 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+import torch
+import torchvision
+from torchvision.ops import box_convert
 
 
 def as_boxes(boxes) -> np.ndarray:
@@ -18,16 +21,10 @@ def as_boxes(boxes) -> np.ndarray:
 
 
 def box_iou(a, b) -> np.ndarray:
-    """Pairwise IoU of xywh boxes: (N, 4) x (M, 4) -> (N, M), vectorised (0 where the union is 0)."""
-    a, b = as_boxes(a), as_boxes(b)
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
+    """Pairwise IoU of xywh boxes: (N, 4) x (M, 4) -> (N, M) by ``torchvision.ops.box_iou`` in float64
+    (0 where the union is 0)."""
+    ta, tb = (box_convert(torch.from_numpy(as_boxes(x)), "xywh", "xyxy") for x in (a, b))
+    return torchvision.ops.box_iou(ta, tb).nan_to_num(0.0).numpy()
 
 
 def fraction_outside(boxes, width: float, height: float) -> np.ndarray:

@@ -4,14 +4,14 @@ manifest and writes result files (pytracking, got10k or OTB-toolkit layout). Par
 table of our deviations from the reference procedure: :mod:`cmd_core.tracking.params`.
 Command: ``cmd-tir track``; rule: ``track``."""
 
-from .baselines import BASELINES, OpenCVTracker, StaticTracker, TrackerUnavailable, baseline_availability, make_baseline
+from .baselines import OpenCVTracker, StaticTracker, TrackerUnavailable, baseline_availability, make_baseline
 from .dimp_tracker import DiMPTracker, check_init_box
 from .network import UntrainedModelError, load_network
 from .params import PRESETS, DiMPParams, get_preset, preset_names
 from .runner import read_frames_manifest, run_sequence, set_threads, track_manifest
 
 __all__ = [
-    "BASELINES", "DiMPParams", "DiMPTracker", "OpenCVTracker", "PRESETS", "StaticTracker", "TrackerUnavailable",
+    "DiMPParams", "DiMPTracker", "OpenCVTracker", "PRESETS", "StaticTracker", "TrackerUnavailable",
     "UntrainedModelError", "baseline_availability", "check_init_box", "get_preset", "load_network",
     "make_baseline", "preset_names", "read_frames_manifest", "run_sequence", "set_threads", "track_manifest",
 ]

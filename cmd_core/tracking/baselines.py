@@ -11,7 +11,7 @@ import numpy as np
 from .dimp_tracker import check_init_box
 from .preprocessing import to_rgb
 
-__all__ = ["TrackerUnavailable", "StaticTracker", "OpenCVTracker", "BASELINES", "baseline_availability",
+__all__ = ["TrackerUnavailable", "StaticTracker", "OpenCVTracker", "baseline_availability",
            "make_baseline"]
 
 
@@ -40,7 +40,6 @@ _FACTORIES = {
     "kcf": ("TrackerKCF_create", "legacy.TrackerKCF_create"),
     "csrt": ("TrackerCSRT_create", "legacy.TrackerCSRT_create"),
 }
-BASELINES = ("mil", "kcf", "csrt", "static")
 
 
 def _factory(kind: str):

@@ -136,9 +136,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-_NET_BUILD_KEYS = ("crop_size", "optim_iter", "frozen_backbone_layers", "backbone_weights")
-
-
 def preset_names() -> list[str]:
     return sorted(PRESETS)
 

@@ -22,9 +22,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from cmd_core.pairs.boxes import box_iou
+
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "ProcessingSettings", "DiMPProcessing", "jitter_box", "crop_square",
-    "box_to_crop", "gaussian_label", "box_iou", "perturb_boxes", "sample_box_gmm", "augment_color",
+    "box_to_crop", "gaussian_label", "perturb_boxes", "sample_box_gmm", "augment_color",
 ]
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -138,19 +140,6 @@ def gaussian_label(box: np.ndarray, sigma_factor: float, search_area_factor: flo
     return (gy[:, None] * gx[None, :]).astype(np.float32)
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of boxes xywh, broadcasting over leading dimensions."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    x0 = np.maximum(a[..., 0], b[..., 0])
-    y0 = np.maximum(a[..., 1], b[..., 1])
-    x1 = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2])
-    y1 = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - inter
-    return inter / np.maximum(union, 1e-12)
-
-
 def perturb_boxes(box: np.ndarray, num: int, sigma_factors, min_iou: float, rng: np.random.Generator,
                   max_tries: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """DiMP/ATOM proposals: ``num`` boxes with centre and size perturbed by N(0, (sigma*sqrt(wh))^2),
@@ -170,7 +159,7 @@ def perturb_boxes(box: np.ndarray, num: int, sigma_factors, min_iou: float, rng:
             if small.any():
                 wh[small] = box[2:][small] * rng.uniform(0.15, 0.5, size=int(small.sum()))
             cand = np.concatenate([cc - 0.5 * wh, wh])
-            iou = float(box_iou(box, cand))
+            iou = float(box_iou(box, cand)[0, 0])
             if iou > min_iou:
                 break
             std *= 0.9
