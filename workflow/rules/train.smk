@@ -29,8 +29,8 @@ rule train_teacher_variant:
     input:
         manifest=teacher_manifest,
     output:
-        checkpoint=f"{RESULTS}/models/teacher_variants/{{variant}}/checkpoint.pth",
-        log_csv=f"{RESULTS}/models/teacher_variants/{{variant}}/log.csv",
+        checkpoint=teacher_variant_checkpoint("{variant}"),
+        log_csv=f"{teacher_variant_dir('{variant}')}/log.csv",
         plot=report(
             f"{RESULTS}/plots/teacher_variants/{{variant}}_loss.png",
             caption=f"{CAPTIONS}/teacher_loss.rst",
