@@ -219,12 +219,14 @@ def test_teacher_is_checked_against_the_baselines_on_rgb_frames():
            _row("synth", "STATIC on RGB", "rgb_baseline", NA, 0.15, 0.30, 0.30)]
     comp = comparison_table(validate_scores(pd.concat([scores(), pd.DataFrame(rgb)])))
     (sentence,) = rgb_teacher_checks(comp)  # only the set with RGB frames
-    assert sentence == ("synth: the teacher on RGB frames (0.350) is 5.0 points of success below the best classic "
-                        "baseline MIL on RGB (0.400): it does not beat it.")
+    assert sentence == ("synth: the teacher on RGB frames (0.350) does not beat the best classic baseline MIL on RGB "
+                        "(-5.0 points). Teacher minus each baseline in points: MIL on RGB 0.400 (-5.0); "
+                        "STATIC on RGB 0.150 (+20.0).")
     rgb[0]["success"] = 0.52
     comp = comparison_table(validate_scores(pd.concat([scores(), pd.DataFrame(rgb)])))
-    assert rgb_teacher_checks(comp) == ["synth: the teacher on RGB frames (0.520) beats the best classic baseline "
-                                        "MIL on RGB (0.400) by 12.0 points of success."]
+    assert rgb_teacher_checks(comp) == ["synth: the teacher on RGB frames (0.520) beats every classic baseline on RGB "
+                                        "frames, the best (MIL on RGB) by 12.0 points. Teacher minus each baseline in "
+                                        "points: MIL on RGB 0.400 (+12.0); STATIC on RGB 0.150 (+37.0)."]
     md = flat(comparison_markdown(comp))
     assert "| MIL on RGB | baseline, RGB frames | 1 |" in md and rgb_teacher_checks(comp)[0] in md
     assert claim_check(pd.concat([scores(), pd.DataFrame(rgb)]), "synth").best_baseline == "ecofast"  # TIR rows only

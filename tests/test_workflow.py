@@ -146,6 +146,12 @@ def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
     dist = comp[comp["kind"] == "distilled"]
     assert set(dist["n_seeds"]) == {2} and set(dist["strategy"]) == {"official", "full_random"}
     assert "Claim check" in (tables / "comparison.md").read_text()
+    # standard errors over the sequences and paired intervals against the teacher (from the curves)
+    assert (comp["n_sequences"] > 0).all() and comp["success_se_pts"].notna().all()
+    assert comp.loc[comp["kind"] == "distilled", "d_success_ci_low_pts"].notna().all()
+    assert "SE (pts)" in (tables / "comparison.md").read_text()
+    claim = pd.read_csv(tables / "claim.csv")
+    assert set(claim["teacher_reference"]) == {"the teacher it was distilled from, seed 0"}
     # the second teacher seed joins the teacher's rows; the random-init teacher is the pretraining ablation
     assert set(comp.loc[comp["kind"] == "teacher", "n_seeds"]) == {2}
     assert set(comp.loc[comp["kind"] == "rgb_reference", "n_seeds"]) == {2}

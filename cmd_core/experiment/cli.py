@@ -6,7 +6,9 @@
 Score tables (CSV or Parquet) hold one row per tracker x evaluation set x seed with columns
 eval_set, tracker, strategy, seed, pair_method, component, kind, success, precision,
 norm_precision, and optionally eval_dir / eval_tracker (the evaluation toolkit's folder of that
-run, for curves and per-attribute tables), train_log (CSV training log) and protocol.
+run, for curves and per-attribute tables: with them the tables carry standard errors over sequences
+and paired bootstrap intervals), train_log (CSV training log), teacher_seed (the seed of the teacher
+a distilled row learnt from: the claim compares with that teacher) and protocol.
 Prints comparison.md and the claim checks.
 """
 

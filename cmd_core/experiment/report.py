@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .assemble import _resolve, curves_from_scores, per_attribute_from_scores, per_attribute_table, write_per_attribute
+from .sequences import per_sequence_success
 from .plots import plot_eval_set_curves, plot_loss_curves, plot_success_bars
 from .tables import CLAIM_MARGIN_PTS, UPPER_BOUND_MARK, read_scores, write_tables
 
@@ -38,6 +39,17 @@ def training_logs_from_scores(scores: pd.DataFrame) -> list[tuple[str, object, P
     return out
 
 
+def protocol_of(scores: pd.DataFrame, eval_set: str, default: str) -> str:
+    """The metric protocol of one evaluation set: the scores' ``protocol`` column, else ``default``."""
+    if "protocol" in scores.columns:
+        given = scores.loc[(scores["eval_set"] == eval_set) & scores["protocol"].notna(), "protocol"].unique()
+        if len(given) > 1:
+            raise ValueError(f"{eval_set}: several protocols in the scores: {list(given)}")
+        if len(given):
+            return str(given[0])
+    return default
+
+
 def compare(
     scores_paths,
     out_tables: str | os.PathLike,
@@ -53,13 +65,15 @@ def compare(
 
     A ``protocol`` column in the scores overrides ``protocol`` per evaluation set."""
     scores = read_scores(scores_paths)
-    paths = write_tables(scores, out_tables, margin_pts)
+    curves = curves_from_scores(scores)
+    protocols = {e: protocol_of(scores, e, protocol) for e in scores["eval_set"].unique()}
+    per_seq = per_sequence_success(curves, protocols) if not curves.empty else None
+    paths = write_tables(scores, out_tables, margin_pts, per_seq)
     att = per_attribute_table(per_attribute_from_scores(scores), scores)
     paths.update(write_per_attribute(att, out_tables))
     if out_plots is None:
         return paths
     out_plots = Path(out_plots)
-    curves = curves_from_scores(scores)
     for e in sorted(scores["eval_set"].unique()):
         d = out_plots / safe_name(e)
         paths[f"{e}/success_bars.png"] = plot_success_bars(scores, e, d / "success_bars.png")
@@ -67,13 +81,7 @@ def compare(
         if sub.empty:
             log.info("%s: no eval_dir in the scores, no success/precision curves", e)
             continue
-        proto = protocol
-        if "protocol" in scores.columns:
-            given = scores.loc[(scores["eval_set"] == e) & scores["protocol"].notna(), "protocol"].unique()
-            if len(given) > 1:
-                raise ValueError(f"{e}: several protocols in the scores: {list(given)}")
-            if len(given):
-                proto = str(given[0])
+        proto = protocols[e]
         ub = set(scores.loc[(scores["eval_set"] == e) & (scores["kind"] == "supervised_upper_bound"), "tracker"])
         sub = sub.assign(tracker=[f"{t} {UPPER_BOUND_MARK} (TIR labels)" if t in ub else t for t in sub["tracker"]])
         for p in plot_eval_set_curves(sub, proto, d, e):

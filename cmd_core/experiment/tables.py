@@ -22,13 +22,15 @@ import pandas as pd
 from cmd_core.evaluation.report import write_csv
 from cmd_core.io import write_text
 
+from .sequences import NO_DIFFERENCE, add_sequence_statistics, paired_difference, sequence_means
+
 log = logging.getLogger(__name__)
 
 KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline", "rgb_reference", "rgb_baseline",
          "teacher_ablation", "rgb_ablation")
 METRICS = ("success", "precision", "norm_precision")
 REQUIRED = ("eval_set", "tracker", "kind", "success", "precision", "norm_precision")
-OPTIONAL = ("strategy", "seed", "pair_method", "component")
+OPTIONAL = ("strategy", "seed", "pair_method", "component", "teacher_seed")
 UPPER_BOUND_MARK = "†"
 KIND_LABELS = {"supervised_upper_bound": "supervised upper bound (TIR labels)",  # the Kind column of comparison.md
                "rgb_reference": "reference: RGB frames", "rgb_baseline": "baseline, RGB frames",
@@ -110,10 +112,12 @@ def _teacher_means(df: pd.DataFrame, eval_sets) -> pd.DataFrame:
     return t.groupby("eval_set")[list(METRICS)].mean()
 
 
-def comparison_table(scores: pd.DataFrame) -> pd.DataFrame:
+def comparison_table(scores: pd.DataFrame, per_seq: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per tracker and evaluation set: mean and std over seeds, n_seeds, and the
     difference of the mean to the teacher of the same set in points. Sorted by eval set, then
-    success (best first)."""
+    success (best first). With ``per_seq`` (:func:`~cmd_core.experiment.sequences.per_sequence_success`),
+    also the standard error over sequences and the paired interval of the difference to the teacher
+    (:func:`~cmd_core.experiment.sequences.add_sequence_statistics`)."""
     df = validate_scores(scores)
     keys = ["eval_set", "tracker"]
     teacher = _teacher_means(df, df["eval_set"].unique())
@@ -129,6 +133,8 @@ def comparison_table(scores: pd.DataFrame) -> pd.DataFrame:
         out[f"d_{m}_pts"] = (out[f"{m}_mean"] - ref) * 100.0
     out.insert(3, "uses_tir_labels", out["kind"] == "supervised_upper_bound")
     out = out.sort_values(["eval_set", "success_mean"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    if per_seq is not None:
+        out = add_sequence_statistics(out, per_seq)
     return out
 
 
@@ -136,7 +142,10 @@ def comparison_table(scores: pd.DataFrame) -> pd.DataFrame:
 @dataclass
 class ClaimResult:
     """Does the best distillation strategy beat the teacher by >= margin points of success AUC
-    (mean over seeds) on ``eval_set``? ``seed_*`` give the spread of the per-seed differences."""
+    (mean over seeds) on ``eval_set``? ``seed_*`` give the spread of the per-seed differences,
+    ``diff_ci_*`` the paired bootstrap interval over sequences (NaN without per-sequence scores).
+    The teacher is the one the strategy was distilled from where the scores say so
+    (``teacher_seed``), else the mean of the teacher's seeds."""
 
     eval_set: str
     holds: bool
@@ -154,6 +163,12 @@ class ClaimResult:
     seed_std_pts: float = math.nan
     best_baseline: str | None = None
     best_baseline_success: float = math.nan
+    teacher_reference: str = "mean of the teacher's seeds"
+    n_sequences: int = 0
+    diff_ci_low_pts: float = math.nan
+    diff_ci_high_pts: float = math.nan
+    baseline_diff_ci_low_pts: float = math.nan
+    baseline_diff_ci_high_pts: float = math.nan
 
     @property
     def beats_baselines(self) -> bool | None:
@@ -170,10 +185,16 @@ class ClaimResult:
         spread = (f"seed spread: std {self.seed_std_pts:.2f} pts, per-seed differences "
                   f"{self.seed_diff_min_pts:+.2f} .. {self.seed_diff_max_pts:+.2f} pts"
                   if self.n_seeds > 1 else "a single seed: no spread measured")
+        interval = (f"; 95 % paired interval over {self.n_sequences} sequences [{self.diff_ci_low_pts:+.1f}, "
+                    f"{self.diff_ci_high_pts:+.1f}]" if not math.isnan(self.diff_ci_low_pts) else "")
         text = (f"Claim on {self.eval_set}: best distillation strategy {self.best_tracker} "
                 f"{self.best_success_mean:.3f} success AUC (mean of {self.n_seeds} seed(s)) vs teacher "
-                f"{self.teacher_success:.3f}: {self.diff_pts:+.2f} points, needed >= +{self.margin_pts:g} -> "
-                f"{verdict} ({spread}).")
+                f"{self.teacher_success:.3f} ({self.teacher_reference}): {self.diff_pts:+.2f} points{interval}, "
+                f"needed >= +{self.margin_pts:g} -> {verdict} ({spread}).")
+        if self.best_baseline is not None and not math.isnan(self.baseline_diff_ci_low_pts):
+            text += (f" Against the best classic baseline {self.best_baseline} ({self.best_baseline_success:.3f}): "
+                     f"{100 * (self.best_success_mean - self.best_baseline_success):+.1f} "
+                     f"[{self.baseline_diff_ci_low_pts:+.1f}, {self.baseline_diff_ci_high_pts:+.1f}] points.")
         if self.beats_baselines is False:
             text += (f" Caveat: it does not beat the classic baseline {self.best_baseline} "
                      f"({self.best_baseline_success:.3f}); a gain over a teacher that is itself below the "
@@ -182,8 +203,23 @@ class ClaimResult:
         return text
 
 
-def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_MARGIN_PTS) -> ClaimResult:
-    """Compare the distilled tracker with the best mean success on ``eval_set`` with the teacher.
+def _parent_teacher(sub: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Teacher rows a distilled tracker is compared with: those of its ``teacher_seed`` (one value
+    over its rows, present among the teacher's seeds), else all of the teacher's rows."""
+    teacher = sub[sub["kind"] == "teacher"]
+    parents = pd.to_numeric(rows["teacher_seed"], errors="coerce").dropna().unique()
+    if len(parents) == 1:
+        same = teacher[pd.to_numeric(teacher["seed"], errors="coerce") == parents[0]]
+        if not same.empty:
+            return same, f"the teacher it was distilled from, seed {parents[0]:g}"
+    return teacher, f"mean of {len(teacher)} teacher seed(s)" if len(teacher) > 1 else "the teacher"
+
+
+def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_MARGIN_PTS,
+                per_seq: pd.DataFrame | None = None) -> ClaimResult:
+    """Compare the distilled tracker with the best mean success on ``eval_set`` with the teacher
+    it was distilled from (see :func:`_parent_teacher`); with ``per_seq``, also the paired intervals
+    over sequences against that teacher and against the best classic baseline.
 
     The difference is rounded to 1e-9 points before the comparison so that float noise in
     (0.53 - 0.50) * 100 does not decide the verdict.
@@ -192,34 +228,49 @@ def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_M
     sub = df[df["eval_set"] == eval_set]
     if sub.empty:
         raise ValueError(f"evaluation set {eval_set!r} not in the scores (have: {', '.join(sorted(df['eval_set'].unique()))})")
-    teacher = _teacher_means(sub, [eval_set]).loc[eval_set, "success"]
+    _teacher_means(sub, [eval_set])  # checks there is exactly one teacher
     dist = sub[sub["kind"] == "distilled"]
     if dist.empty:
         raise ValueError(f"no distilled tracker (kind == 'distilled') on evaluation set {eval_set!r}")
     means = dist.groupby("tracker")["success"].mean().sort_values(ascending=False, kind="stable")
     best = means.index[0]
     rows = dist[dist["tracker"] == best]
+    parent, reference = _parent_teacher(sub, rows)
+    teacher = float(parent["success"].mean())
     seed_diffs = ((rows["success"] - teacher) * 100.0).tolist()
     diff = (means.iloc[0] - teacher) * 100.0
     strat = rows["strategy"].iloc[0]
     base = sub[sub["kind"] == "baseline"].groupby("tracker")["success"].mean().sort_values(ascending=False, kind="stable")
+    vs_teacher = vs_base = NO_DIFFERENCE
+    if per_seq is not None:
+        mine = sequence_means(per_seq, eval_set, best)
+        teacher_name = parent["tracker"].iloc[0]
+        theirs = [sequence_means(per_seq, eval_set, teacher_name, s) for s in parent["seed"].dropna().unique()]
+        theirs = pd.concat(theirs, axis=1).mean(axis=1) if theirs else sequence_means(per_seq, eval_set, teacher_name)
+        vs_teacher = paired_difference(mine, theirs)
+        if len(base):
+            vs_base = paired_difference(mine, sequence_means(per_seq, eval_set, base.index[0]))
     return ClaimResult(
         eval_set=eval_set, holds=bool(round(diff, 9) >= margin_pts), margin_pts=float(margin_pts),
         best_tracker=best, best_strategy=None if pd.isna(strat) else str(strat), n_seeds=len(rows),
         best_success_mean=float(means.iloc[0]), best_success_std=float(rows["success"].std(ddof=1)),
-        teacher_success=float(teacher), diff_pts=float(diff), seed_diffs_pts=[float(v) for v in seed_diffs],
+        teacher_success=teacher, diff_pts=float(diff), seed_diffs_pts=[float(v) for v in seed_diffs],
         seed_diff_min_pts=float(min(seed_diffs)), seed_diff_max_pts=float(max(seed_diffs)),
         seed_std_pts=float(np.std(seed_diffs, ddof=1)) if len(seed_diffs) > 1 else math.nan,
         best_baseline=str(base.index[0]) if len(base) else None,
         best_baseline_success=float(base.iloc[0]) if len(base) else math.nan,
+        teacher_reference=reference, n_sequences=vs_teacher.n_sequences,
+        diff_ci_low_pts=vs_teacher.low_pts, diff_ci_high_pts=vs_teacher.high_pts,
+        baseline_diff_ci_low_pts=vs_base.low_pts, baseline_diff_ci_high_pts=vs_base.high_pts,
     )
 
 
-def claim_checks(scores: pd.DataFrame, margin_pts: float = CLAIM_MARGIN_PTS) -> list[ClaimResult]:
+def claim_checks(scores: pd.DataFrame, margin_pts: float = CLAIM_MARGIN_PTS,
+                 per_seq: pd.DataFrame | None = None) -> list[ClaimResult]:
     """:func:`claim_check` for every evaluation set that has a distilled tracker."""
     df = validate_scores(scores)
     sets = sorted(df.loc[df["kind"] == "distilled", "eval_set"].unique())
-    return [claim_check(df, e, margin_pts) for e in sets]
+    return [claim_check(df, e, margin_pts, per_seq) for e in sets]
 
 
 # ----------------------------------------------------------------------------- ablations
@@ -282,31 +333,56 @@ COMPARISON_FOOTNOTE = (
     "distillation can close. *Baseline, RGB frames* rows are the classic baselines on those RGB frames: "
     "the floor the teacher has to clear in its own modality."
 )
+SEQUENCE_FOOTNOTE = (
+    " **SE** is the standard error over the evaluation set's sequences of the per-sequence success "
+    "(mean over the seeds), in points: how much the mean would move with another draw of sequences. "
+    "**[95 % CI]** is the percentile interval of the difference to the teacher from a paired bootstrap "
+    "over sequences (9,999 resamples of the same sequences for both trackers); a difference whose "
+    "interval contains 0 is not resolved by this evaluation set."
+)
 
 
-def rgb_teacher_checks(comp: pd.DataFrame) -> list[str]:
+def _ci(low: float, high: float) -> str:
+    return "" if pd.isna(low) else f" [{low:+.1f}, {high:+.1f}]"
+
+
+def rgb_teacher_checks(comp: pd.DataFrame, per_seq: pd.DataFrame | None = None) -> list[str]:
     """One sentence per evaluation set with RGB frames: the teacher (kind rgb_reference) in its own
-    modality against the best classic baseline on the same frames (kind rgb_baseline)."""
+    modality against every classic baseline on the same frames (kind rgb_baseline), best first;
+    with ``per_seq``, each difference with its paired 95 % interval over sequences."""
     out = []
     for e, sub in comp.groupby("eval_set", sort=True):
         teacher = sub[sub["kind"] == "rgb_reference"]
         base = sub[sub["kind"] == "rgb_baseline"].sort_values("success_mean", ascending=False, kind="stable")
         if teacher.empty or base.empty:
             continue
-        t, b = teacher.iloc[0], base.iloc[0]
-        diff = 100 * (t["success_mean"] - b["success_mean"])
-        head, base_txt = f"{e}: the teacher on RGB frames ({t['success_mean']:.3f})", f"{b['tracker']} ({b['success_mean']:.3f})"
-        out.append(f"{head} beats the best classic baseline {base_txt} by {diff:.1f} points of success." if diff > 0
-                   else f"{head} is {-diff:.1f} points of success below the best classic baseline {base_txt}: "
-                        "it does not beat it.")
+        t = teacher.iloc[0]
+        mine = sequence_means(per_seq, e, t["tracker"]) if per_seq is not None else None
+        parts = []
+        for b in base.itertuples():
+            d = paired_difference(mine, sequence_means(per_seq, e, b.tracker)) if mine is not None else NO_DIFFERENCE
+            diff = d.text() if not math.isnan(d.mean_pts) else f"{100 * (t['success_mean'] - b.success_mean):+.1f}"
+            parts.append(f"{b.tracker} {b.success_mean:.3f} ({diff})")
+        best = base.iloc[0]
+        lead = 100 * (t["success_mean"] - best["success_mean"])
+        verdict = (f"beats every classic baseline on RGB frames, the best ({best['tracker']}) by {lead:.1f} points"
+                   if lead > 0 else f"does not beat the best classic baseline {best['tracker']} ({lead:+.1f} points)")
+        n = f" over {int(t['n_sequences'])} sequences" if "n_sequences" in sub.columns and pd.notna(t["n_sequences"]) else ""
+        out.append(f"{e}: the teacher on RGB frames ({t['success_mean']:.3f}) {verdict}. Teacher minus each "
+                   f"baseline in points{' with the paired 95 % interval' + n if mine is not None else ''}: "
+                   + "; ".join(parts) + ".")
     return out
 
 
-def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = None) -> str:
-    """Markdown: one table per evaluation set, the claim checks, and the footnote."""
+def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = None,
+                        per_seq: pd.DataFrame | None = None) -> str:
+    """Markdown: one table per evaluation set, the teacher against the baselines, the claim checks,
+    and the footnote. The SE column and the intervals appear when ``comp`` has sequence statistics."""
     has_norm = comp["norm_precision_mean"].notna().any()
+    has_seq = "success_se_pts" in comp.columns and comp["success_se_pts"].notna().any()
     lines = ["# Comparison with the RGB teacher", ""]
-    head = ["Tracker", "Kind", "Seeds", "Success (AUC)", "Δ success", "Precision", "Δ precision"]
+    head = ["Tracker", "Kind", "Seeds", "Success (AUC)"] + (["SE (pts)", "Δ success [95 % CI]"] if has_seq else ["Δ success"])
+    head += ["Precision", "Δ precision"]
     if has_norm:
         head += ["Norm. precision", "Δ norm. precision"]
     for e, sub in comp.groupby("eval_set", sort=True):
@@ -314,20 +390,26 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
         for r in sub.itertuples():
             name = f"{r.tracker} {UPPER_BOUND_MARK}" if r.uses_tir_labels else str(r.tracker)
             kind = KIND_LABELS.get(r.kind, r.kind)
-            cells = [name, kind, str(r.n_seeds), _pm(r.success_mean, r.success_std), _d(r.d_success_pts),
-                     _pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
+            cells = [name, kind, str(r.n_seeds), _pm(r.success_mean, r.success_std)]
+            if has_seq:
+                cells += [_f(r.success_se_pts, 1), _d(r.d_success_pts) + _ci(r.d_success_ci_low_pts, r.d_success_ci_high_pts)]
+            else:
+                cells.append(_d(r.d_success_pts))
+            cells += [_pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
             if has_norm:
                 cells += [_pm(r.norm_precision_mean, r.norm_precision_std), _d(r.d_norm_precision_pts)]
             rows.append(cells)
-        lines += [f"## {e}", "", markdown_table(rows, head, n_text=2), ""]
-    teacher_checks = rgb_teacher_checks(comp)
+        count = ([f"{int(sub['n_sequences'].max())} sequences.", ""]
+                 if has_seq and sub["n_sequences"].notna().any() else [])
+        lines += [f"## {e}", ""] + count + [markdown_table(rows, head, n_text=2), ""]
+    teacher_checks = rgb_teacher_checks(comp, per_seq)
     if teacher_checks:
         lines += ["## The teacher against the classic baselines on RGB frames", ""]
         lines += [f"- {t}" for t in teacher_checks] + [""]
     if claims:
         lines += ["## Claim check", ""]
         lines += [f"- {c.sentence()}" for c in claims] + [""]
-    lines += ["---", "", COMPARISON_FOOTNOTE, ""]
+    lines += ["---", "", COMPARISON_FOOTNOTE + (SEQUENCE_FOOTNOTE if has_seq else ""), ""]
     return "\n".join(lines)
 
 
@@ -364,19 +446,21 @@ def markdown_table(rows: list[list[str]], head: list[str], n_text: int = 1) -> s
     return pd.DataFrame(rows, columns=head).to_markdown(index=False, disable_numparse=True, colalign=align)
 
 
-def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: float = CLAIM_MARGIN_PTS) -> dict[str, Path]:
+def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: float = CLAIM_MARGIN_PTS,
+                 per_seq: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write comparison.csv/.md, ablation_pairs.csv/.md, ablation_components.csv/.md and
-    claim.csv into ``out_dir``; returns {name: path}."""
+    claim.csv into ``out_dir``; returns {name: path}. ``per_seq`` (per-sequence success) adds the
+    standard errors and paired intervals."""
     out = Path(out_dir)
     df = validate_scores(scores)
-    comp = comparison_table(df)
-    claims = claim_checks(df, margin_pts)
+    comp = comparison_table(df, per_seq)
+    claims = claim_checks(df, margin_pts, per_seq)
     teacher = comp[comp["kind"] == "teacher"].set_index("eval_set")["success_mean"]
     paths = {}
     paths["comparison.csv"] = out / "comparison.csv"
     write_csv(comp, paths["comparison.csv"])
     paths["comparison.md"] = out / "comparison.md"
-    write_text(paths["comparison.md"], comparison_markdown(comp, claims))
+    write_text(paths["comparison.md"], comparison_markdown(comp, claims, per_seq))
     for by, stem in (("pair_method", "ablation_pairs"), ("component", "ablation_components")):
         tab = ablation_table(df, by)
         write_csv(tab, out / f"{stem}.csv")

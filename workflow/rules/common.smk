@@ -252,6 +252,7 @@ def _experiment_trackers():
     if not EXPERIMENT["enabled"] or not EVAL_SETS:
         return {}
     seed = TEACHER["seed"] if TEACHER_TRAINED else None
+    seed_of_teacher = seed  # students and the upper bound start from this teacher (TEACHER_CHECKPOINT)
     teachers = {"teacher": (TEACHER_CHECKPOINT, seed)}
     teachers.update(
         (name, (teacher_variant_checkpoint(name), spec["seed"]))
@@ -299,6 +300,7 @@ def _experiment_trackers():
                     pair_method=spec["pairs"],
                     component="+".join(sorted(spec["components"])),
                     train_log=f"{distill_dir(strategy, seed)}/log.csv",
+                    teacher_seed=seed_of_teacher,
                 )
     if SUPERVISED_TIR_DATASET:
         for seed in DISTILL_SEEDS:
@@ -307,6 +309,7 @@ def _experiment_trackers():
                 kind="supervised_upper_bound",
                 label="DiMP fine-tuned on TIR labels",
                 seed=seed,
+                teacher_seed=seed_of_teacher,
             )
     for name in EXPERIMENT["baselines"]:
         trackers[name] = _baseline_tracker(name, "tir", kind="baseline", label=name.upper())

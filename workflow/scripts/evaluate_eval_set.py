@@ -31,7 +31,7 @@ with job_logging(snakemake.log[0]) as log:  # noqa: F821  (snakemake is injected
     scores = write_report(out_dir, evals, attributes, missing, plots=True).set_index("tracker")
     rows = []
     for name, meta in trackers.items():
-        row = {k: meta.get(k) for k in ("kind", "strategy", "seed", "pair_method", "component", "train_log")}
+        row = {k: meta.get(k) for k in ("kind", "strategy", "seed", "pair_method", "component", "train_log", "teacher_seed")}
         row.update(eval_set=dataset, tracker=meta["label"], eval_tracker=name, eval_dir=str(out_dir),
                    **{k: scores.loc[name, k] for k in ("success", "precision", "norm_precision")})
         rows.append(row)
