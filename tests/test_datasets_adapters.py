@@ -9,7 +9,8 @@ import pytest
 
 import dataset_fixtures as fx
 from cmd_core.datasets.adapters import ADAPTERS
-from cmd_core.datasets.ingest import ingest_dataset, load_frame_pair
+from cmd_core.datasets.frames import load_frame_pair
+from cmd_core.datasets.ingest import ingest_dataset
 
 
 def rows(result):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cmd_core.datasets.ingest import ingest_dataset, load_frame_pair
+from cmd_core.datasets.frames import load_frame_pair
+from cmd_core.datasets.ingest import ingest_dataset
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 

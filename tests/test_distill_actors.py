@@ -14,6 +14,7 @@ from cmd_core.distill.pair_dataset import PairDataset
 from cmd_core.distill.strategies import resolve_strategy
 from cmd_core.model import dimp18
 from cmd_core.training.dataset import stack_collate
+from cmd_core.training.optim import build_optimizer
 from cmd_core.training.processing import ProcessingSettings
 
 torch.set_num_threads(1)  # 2 threads on 2 busy cores can be 10x slower (OpenMP spin-waits)
@@ -40,8 +41,8 @@ def _same(a, b):
 
 
 def _steps(actor, batch, n=6, lr=1e-3):
-    params = [p for p in actor.trainable_module().parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
+    # the optimizer as the trainers build it: Adam over the trainable parameters of actor.net
+    opt = build_optimizer(actor.net, [(name, None) for name, _ in actor.net.named_children()], lr)
     losses = []
     actor.train(True)
     for _ in range(n):

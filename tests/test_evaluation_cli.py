@@ -82,3 +82,18 @@ def test_truncated_gt_is_a_visible_warning(tmp_path, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any(m.startswith(f"{res / 'a.txt'}: 10 result lines but the GT {gt / 'a.txt'} has 4 frames")
                and "the last 6 result lines are not scored (lasher protocol)" in m for m in warnings), warnings
+
+
+def test_latex_table_text():
+    """Booktabs layout, the best value per column in bold (ties too), LaTeX specials escaped, NaN empty."""
+    from cmd_core.evaluation.report import SCORE_COLUMNS, latex_table
+
+    df = pd.DataFrame([["a_b", 0.5, 0.4, 0.3, 10.0, 2, 20], ["c&d%", 0.5000001, 0.45, np.nan, 5.0, 2, 20]],
+                      columns=SCORE_COLUMNS, index=[3, 3])
+    assert latex_table(df, "gtot_%", gtot=True) == (
+        "\\begin{tabular}{lrrr}\n\\toprule\nTracker & MSR & MPR & Norm.\\ precision \\\\\n\\midrule\n"
+        "a\\_b & \\textbf{0.500} & 0.400 & \\textbf{0.300} \\\\\n"
+        "c\\&d\\% & \\textbf{0.500} & \\textbf{0.450} &  \\\\\n"
+        "\\bottomrule\n\\end{tabular}\n% gtot\\_\\%\n")
+    no_norm = latex_table(df.assign(norm_precision=np.nan), "lasher")
+    assert no_norm.startswith("\\begin{tabular}{lrr}\n\\toprule\nTracker & Success & Precision \\\\\n")

@@ -14,8 +14,8 @@ from cmd_core.evaluation import (
     read_numbers,
     read_results,
     riemann_auc,
-    write_pytracking_results,
 )
+from cmd_core.tracking.results import write_pytracking_results
 
 B = [10.0, 10.0, 10.0, 10.0]
 

@@ -8,7 +8,7 @@ from test_tracking_runner import square_frames, write_manifest, write_sequence
 
 from cmd_core.model import CheckpointError, dimp18, save_checkpoint
 from cmd_core.tracking import StaticTracker, UntrainedModelError, get_preset, load_network, track_manifest
-from cmd_core.tracking.cli import track
+from cmd_core.tracking.api import track
 from cmd_core.tracking.runner import run_sequence, sequence_rows
 
 

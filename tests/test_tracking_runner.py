@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cmd_core.evaluation import read_boxes, read_times
-from cmd_core.tracking.cli import track
+from cmd_core.tracking.api import track
 
 H, W, SIDE = 120, 160, 32
 
@@ -171,7 +171,8 @@ def test_cli_parameter_overrides(tmp_path, capsys):
 def test_result_formats_round_trip_with_the_toolkits_parsers(tmp_path, integer):
     """Each format read back with its toolkit's own rule: pytracking np.loadtxt (tab), got10k
     np.loadtxt(delimiter=',') with times/<seq>_time.txt, OTB MATLAB dlmread (comma, same origin)."""
-    from cmd_core.evaluation import read_results, write_tracker_results
+    from cmd_core.evaluation import read_results
+    from cmd_core.tracking.results import write_tracker_results
 
     boxes = np.array([[10.25, 20.5, 30.125, 40.0], [11.75, 21.0, 29.5, 41.875], [0.0, 1.0, 2.0, 3.0]])
     times = np.array([0.5, 0.0123456789, 0.25])
@@ -197,7 +198,7 @@ def test_library_integer_default_matches_cli_and_schema(tmp_path):
 
     import yaml
 
-    from cmd_core.evaluation import write_pytracking_results, write_tracker_results
+    from cmd_core.tracking.results import write_pytracking_results, write_tracker_results
     from cmd_core.tracking.runner import track_manifest
 
     schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())

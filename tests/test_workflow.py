@@ -147,8 +147,11 @@ def test_experiment_end_to_end_on_tiny_synthetic_benchmark(tmp_path):
     assert set(dist["n_seeds"]) == {2} and set(dist["strategy"]) == {"official", "full_random"}
     assert "Claim check" in (tables / "comparison.md").read_text()
     # standard errors over the sequences and paired intervals against the teacher (from the curves)
-    assert (comp["n_sequences"] > 0).all() and comp["success_se_pts"].notna().all()
-    assert comp.loc[comp["kind"] == "distilled", "d_success_ci_low_pts"].notna().all()
+    n_seq = comp.groupby("eval_set")["n_sequences"].unique().map(list).to_dict()
+    assert n_seq == {"synth_tir_eval": [2], "synth_rgbt_eval": [1]}  # the tiny config's set sizes
+    tir = comp[comp["eval_set"] == "synth_tir_eval"]
+    assert tir["success_se_pts"].notna().all() and comp.loc[comp["eval_set"] == "synth_rgbt_eval", "success_se_pts"].isna().all()
+    assert tir.loc[tir["kind"] == "distilled", "d_success_ci_low_pts"].notna().all()
     assert "SE (pts)" in (tables / "comparison.md").read_text()
     claim = pd.read_csv(tables / "claim.csv")
     assert set(claim["teacher_reference"]) == {"the teacher it was distilled from, seed 0"}

@@ -137,7 +137,7 @@ class PairDataset(Dataset):
 
     # ------------------------------------------------------------------------------- frames
     def _load(self, dataset: str, sequence: str, frame: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-        from cmd_core.datasets.ingest import load_frame_pair
+        from cmd_core.datasets.frames import load_frame_pair
 
         key = (dataset, sequence, int(frame))
         hit = self._cache.get(key)

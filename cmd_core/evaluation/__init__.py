@@ -28,7 +28,7 @@ from .readers import (
     read_sequence_list,
     read_times,
 )
-from .report import RESULT_FORMATS, write_pytracking_results, write_report, write_tracker_results
+from .report import write_report
 
 __all__ = [
     "ATTRIBUTE_NAMES", "PRESETS", "Protocol", "Track", "TrackerEvaluation", "detect_gt_format",
@@ -36,5 +36,5 @@ __all__ = [
     "read_attributes", "read_boxes", "read_ground_truth", "read_manifest_attributes", "read_manifest_gt", "read_numbers",
     "read_perfmat", "read_results", "read_sequence_list", "read_times", "riemann_auc",
     "scores_from_average_curves", "scores_from_curves", "scores_from_perfmat",
-    "RESULT_FORMATS", "write_pytracking_results", "write_report", "write_tracker_results",
+    "write_report",
 ]

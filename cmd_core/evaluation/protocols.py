@@ -152,7 +152,7 @@ class PytrackingProtocol(Protocol):
     or negative predicted sizes are an error; zero sizes take the previous box; first frame = GT;
     longer results are cut, shorter ones padded with zero boxes (failures). Pixel-inclusive IoU,
     centre x + (w-1)/2. pytracking stores boxes as truncated integers
-    (see ``writers.write_pytracking_results``)."""
+    (see ``cmd_core.tracking.results.write_pytracking_results``)."""
 
     name: str = "pytracking"
     benchmark: str = "pytracking"

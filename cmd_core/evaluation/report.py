@@ -1,5 +1,6 @@
 """Tables and files of an evaluation run: scores (CSV / Markdown / LaTeX), per-attribute scores,
-per-sequence curves (Parquet), the list of missing sequences, and pytracking-format results."""
+per-sequence curves (Parquet) and the list of missing sequences. (Tracker result files are written
+by :mod:`cmd_core.tracking.results`.)"""
 
 from __future__ import annotations
 
@@ -88,20 +89,23 @@ def markdown_table(df: pd.DataFrame, protocol_name: str, gtot: bool = False) -> 
 
 
 def latex_table(df: pd.DataFrame, benchmark: str, gtot: bool = False) -> str:
-    """A booktabs LaTeX table; the best value of each column in bold."""
+    """A booktabs LaTeX table (pandas ``Styler.to_latex``); the best value of each column in bold."""
     has_norm = df["norm_precision"].notna().any()
     cols = ["success", "precision"] + (["norm_precision"] if has_norm else [])
-    names = {"success": "MSR" if gtot else "Success", "precision": "MPR" if gtot else "Precision",
+    names = {"tracker": "Tracker", "success": "MSR" if gtot else "Success", "precision": "MPR" if gtot else "Precision",
              "norm_precision": "Norm.\\ precision"}
-    best = {c: df[c].max() for c in cols}
     esc = lambda s: str(s).replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")  # noqa: E731
-    out = [r"\begin{tabular}{l" + "r" * len(cols) + "}", r"\toprule",
-           "Tracker & " + " & ".join(names[c] for c in cols) + r" \\", r"\midrule"]
-    for _, r in df.iterrows():
-        cells = [(r"\textbf{%s}" if np.isclose(r[c], best[c]) else "%s") % _fmt(r[c]) for c in cols]
-        out.append(esc(r["tracker"]) + " & " + " & ".join(cells) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}", f"% {esc(benchmark)}"]
-    return "\n".join(out) + "\n"
+    scores = [names[c] for c in cols]
+    table = df[["tracker", *cols]].rename(columns=names).reset_index(drop=True)
+
+    def bold_best(col: pd.Series) -> list[str]:
+        best = col.max()
+        return ["textbf: --rwrap" if np.isclose(v, best) else "" for v in col]
+
+    styler = (table.style.hide(axis="index")
+              .format({"Tracker": esc, **{c: _fmt for c in scores}})
+              .apply(bold_best, subset=scores))
+    return styler.to_latex(column_format="l" + "r" * len(cols), hrules=True) + f"% {esc(benchmark)}\n"
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -137,62 +141,3 @@ def write_report(
         plot_curves(evals, out)
         plot_attributes(att, out / "attributes.png", protocol)
     return df
-
-
-RESULT_FORMATS = ("pytracking", "got10k", "otb")
-
-
-def write_tracker_results(
-    directory: str | os.PathLike, sequence: str, boxes: np.ndarray, times: np.ndarray | None = None,
-    integer: bool = False, result_format: str = "pytracking",
-) -> Path:
-    """Write one sequence's boxes (x y w h per frame) and per-frame seconds atomically, for a toolkit.
-
-    - ``pytracking``: ``<seq>.txt`` tab-separated, ``<seq>_time.txt``;
-    - ``got10k`` (got10k-toolkit ExperimentOTB, which reads ``np.loadtxt(delimiter=',')``):
-      ``<seq>.txt`` comma-separated ``%.3f``, ``times/<seq>_time.txt`` ``%.8f``;
-    - ``otb`` (OTB / LSOTB-TIR / PTB-TIR MATLAB toolkits, ``dlmread``): ``<seq>.txt`` comma-separated,
-      ``<seq>_time.txt``. Coordinates are not shifted: the boxes are in the origin of the ground truth
-      the tracker was started from (manifests keep each source's own origin), which is the ground truth
-      these toolkits compare them with; adding 1 would shift them against it.
-
-    ``integer=True`` stores truncated integers (pytracking's ``%d``); otherwise 3 decimals.
-    """
-    if result_format not in RESULT_FORMATS:
-        raise ValueError(f"unknown result format {result_format!r} (choose from {list(RESULT_FORMATS)})")
-    boxes = np.asarray(boxes, dtype=np.float64)
-    if boxes.ndim != 2 or boxes.shape[1] != 4:
-        raise ValueError(f"{sequence}: boxes must be (N, 4), got {boxes.shape}")
-    if not np.isfinite(boxes).all():
-        raise ValueError(f"{sequence}: boxes hold NaN or inf (frame {int(np.flatnonzero(~np.isfinite(boxes).all(1))[0]) + 1})")
-    d = Path(directory)
-    path = d / f"{sequence}.txt"
-    sep = "\t" if result_format == "pytracking" else ","
-    if integer:
-        text = "\n".join(sep.join(str(int(v)) for v in row) for row in np.trunc(boxes)) + "\n"
-    else:
-        text = "\n".join(sep.join(f"{v:.3f}" for v in row) for row in boxes) + "\n"
-    write_text(path, text)
-    if times is not None:
-        times = np.asarray(times, dtype=np.float64).ravel()
-        if len(times) != len(boxes):
-            raise ValueError(f"{sequence}: {len(times)} times for {len(boxes)} boxes")
-        if result_format == "got10k":
-            (d / "times").mkdir(parents=True, exist_ok=True)
-            write_text(d / "times" / f"{sequence}_time.txt", "\n".join(f"{t:.8f}" for t in times) + "\n")
-        else:
-            write_text(d / f"{sequence}_time.txt", "\n".join(f"{t:.6f}" for t in times) + "\n")
-    return path
-
-
-def write_pytracking_results(
-    directory: str | os.PathLike, sequence: str, boxes: np.ndarray, times: np.ndarray | None = None,
-    integer: bool = False,
-) -> Path:
-    """Write ``<seq>.txt`` (tab-separated x y w h per frame) and ``<seq>_time.txt`` atomically.
-
-    ``integer=True`` stores truncated integers exactly as pytracking does (``%d``); the default
-    (as ``cmd-tir track`` and the workflow config) writes floats with 3 decimals (enough for
-    sub-pixel trackers; pytracking's reader takes both).
-    """
-    return write_tracker_results(directory, sequence, boxes, times, integer=integer, result_format="pytracking")

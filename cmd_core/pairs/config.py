@@ -16,20 +16,13 @@ from typing import Any
 import yaml
 
 from cmd_core.config_schema import ConfigError, section_defaults, validate_like, validate_section
+from cmd_core.mapping import deep_merge
 
 METHOD_TYPES = ("central", "random", "detector")
 SHARED_KEYS = ("seed", "roles", "on_error", "frame_step")
 
 # Every default of the section, as the schema fills them in (not a copy kept here).
 DEFAULTS: dict[str, Any] = section_defaults("pairs")
-
-
-def _merge(base: dict, over: dict) -> dict:
-    """`over` merged into a copy of `base`, nested mappings key by key (a method's overrides of its type's section)."""
-    out = copy.deepcopy(base)
-    for k, v in (over or {}).items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-    return out
 
 
 def load_config(source: str | Path | dict | None = None) -> dict[str, Any]:
@@ -78,7 +71,7 @@ def method_settings(cfg: dict, name: str) -> dict[str, Any]:
         raise ValueError(f"unknown pairs method {name!r} (configured: {sorted(cfg['methods'])})")
     own = cfg["methods"][name]
     typ = own["type"]
-    s = _merge(cfg[typ], {k: v for k, v in own.items() if k != "type"})
+    s = deep_merge(cfg[typ], {k: v for k, v in own.items() if k != "type"})
     s["type"] = typ
     s["name"] = name
     for k in SHARED_KEYS:

@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from cmd_core.datasets.ingest import load_frame_pair  # noqa: E402
+from cmd_core.datasets.frames import load_frame_pair  # noqa: E402
 from cmd_core.io import atomic_path  # noqa: E402
 from cmd_core.pairs.generate import read_frames  # noqa: E402
 

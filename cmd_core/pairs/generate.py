@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
-from cmd_core.datasets.ingest import load_frame_pair
+from cmd_core.datasets.frames import load_frame_pair
 from cmd_core.datasets.schema import read_manifest
 from cmd_core.pairs import detections as det
 from cmd_core.pairs.boxes import central_boxes, frame_rng, random_boxes

@@ -3,25 +3,21 @@
 Writes results into ``--out``: pytracking format by default (``<seq>.txt`` tab-separated boxes,
 ``<seq>_time.txt`` seconds per frame), or ``--result-format got10k`` (comma-separated, times in
 ``times/<seq>_time.txt``) or ``otb`` (comma-separated, for the OTB / LSOTB-TIR MATLAB toolkits) and, with ``--marker``, a JSON summary (speed, parameters, or the reason a
-baseline is unavailable in this OpenCV build).
+baseline is unavailable in this OpenCV build). Argument parsing only: the library form of the
+command is :func:`cmd_core.tracking.api.track`.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 from cmd_core.cli import positive_int, report_error
 
-__all__ = ["add_arguments", "parse_overrides", "run", "track"]
+from .api import TRACKERS, track
 
-TRACKERS = ("dimp", "mil", "kcf", "csrt", "static")
-log = logging.getLogger(__name__)
+__all__ = ["add_arguments", "parse_overrides", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,59 +59,6 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             value = raw.strip()
         out[name.strip()] = tuple(value) if isinstance(value, list) else value
     return out
-
-
-def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "dimp50",
-          checkpoint: str | None = None, allow_untrained: bool = False, sequences: list[str] | None = None,
-          threads: int | None = None, device: str = "cpu", integer: bool = False,
-          marker: str | None = None, progress: bool = False,
-          overrides: dict[str, Any] | None = None, result_format: str = "pytracking") -> dict[str, Any]:
-    """Library form of the command; returns (and optionally writes) the summary. ``overrides``
-    replace fields of the DiMP preset (see :class:`DiMPParams`)."""
-    from cmd_core.io import write_text
-
-    from .baselines import TrackerUnavailable, make_baseline
-    from .runner import set_threads, track_manifest
-
-    if tracker not in TRACKERS:
-        raise ValueError(f"unknown tracker {tracker!r} (choose from {list(TRACKERS)})")
-    if overrides and tracker != "dimp":
-        raise ValueError(f"parameter overrides are DiMP parameters; tracker {tracker!r} has none")
-    set_threads(threads)
-    summary: dict[str, Any] = {"tracker": tracker, "modality": modality, "manifest": str(manifest),
-                               "threads": threads, "device": device}
-    if tracker == "dimp":
-        import torch
-
-        from .dimp_tracker import DiMPTracker
-        from .network import load_network
-        from .params import get_preset
-
-        if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda requested but CUDA is not available")
-        params = get_preset(preset, **(overrides or {}))
-        net = load_network(checkpoint, params, allow_untrained=allow_untrained)
-        dimp = DiMPTracker(net, params, device=device)
-        summary.update(preset=params.name, checkpoint=checkpoint, untrained=checkpoint is None,
-                       params={k: v for k, v in dataclasses.asdict(params).items() if k != "extra"})
-        factory = lambda: dimp  # noqa: E731 - initialize() resets the state per sequence
-    else:
-        try:
-            make_baseline(tracker)
-        except TrackerUnavailable as exc:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            summary.update(status="unavailable", reason=str(exc), sequences={})
-            log.warning("tracker %s skipped: %s", tracker, exc)
-            if marker:
-                write_text(marker, json.dumps(summary, indent=2) + "\n")
-            return summary
-        factory = lambda: make_baseline(tracker)  # noqa: E731
-    result = track_manifest(manifest, out, factory, modality, sequences=sequences, integer=integer, progress=progress,
-                            result_format=result_format)
-    summary.update(result, status="done")
-    if marker:
-        write_text(marker, json.dumps(summary, indent=2, default=str) + "\n")
-    return summary
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """Run any tracker (``initialize(image, box)`` / ``track(image) -> box``) over the sequences of a
 frames manifest in one modality and write result files with per-frame times (pytracking format by
-default; got10k or OTB-toolkit format on request, see :func:`cmd_core.evaluation.write_tracker_results`).
+default; got10k or OTB-toolkit format on request, see
+:func:`cmd_core.tracking.results.write_tracker_results`).
 
 Frames are decoded one step ahead in a background thread (decoding overlaps tracking); the
 timed part is the tracker call only, as in pytracking. Bad input fails with a ValueError naming
@@ -21,9 +22,8 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from cmd_core.evaluation import RESULT_FORMATS, write_tracker_results
-
 from .preprocessing import to_uint8
+from .results import RESULT_FORMATS, write_tracker_results
 
 __all__ = ["MODALITIES", "read_frames_manifest", "sequence_rows", "run_sequence", "track_manifest", "set_threads"]
 
@@ -76,7 +76,7 @@ def _first_box(row: dict[str, Any], sequence: str, modality: str) -> np.ndarray:
 
 
 def _load(row: dict[str, Any], modality: str) -> np.ndarray:
-    from cmd_core.datasets.ingest import load_frame_pair
+    from cmd_core.datasets.frames import load_frame_pair
 
     bgr, gray = load_frame_pair(row)
     if modality == "rgb":

@@ -39,10 +39,6 @@ class Actor:
         self.net.to(device)
         return self
 
-    def trainable_module(self) -> nn.Module:
-        """The module whose parameters the optimizer updates (default: ``net``)."""
-        return self.net
-
 
 class DiMPActor(Actor):
     """Supervised DiMP training: classification loss on every filter iterate + IoU-Net loss.

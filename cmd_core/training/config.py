@@ -17,6 +17,8 @@ from typing import Any
 
 from torch import nn
 
+from cmd_core.mapping import deep_merge
+
 from .processing import ProcessingSettings
 
 __all__ = ["PRESETS", "resolve_config", "build_net", "processing_settings", "lr_groups", "preset_names"]
@@ -140,16 +142,6 @@ def preset_names() -> list[str]:
     return sorted(PRESETS)
 
 
-def _merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("loss_weights",):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
 def resolve_config(preset: str | dict[str, Any] = "cpu_demo", **overrides) -> dict[str, Any]:
     """The preset (a name or a dict based on one via ``'preset'``) with ``overrides`` merged in.
 
@@ -169,7 +161,7 @@ def resolve_config(preset: str | dict[str, Any] = "cpu_demo", **overrides) -> di
     unknown = sorted(set(over) - set(cfg))
     if unknown:
         raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(cfg)}")
-    cfg = _merge(cfg, over)
+    cfg = deep_merge(cfg, over, replace=("loss_weights",))  # given loss_weights replace the preset's whole
     if int(cfg["batch_size"]) < 1 or int(cfg["samples_per_epoch"]) < int(cfg["batch_size"]):
         raise ValueError(f"need samples_per_epoch ({cfg['samples_per_epoch']}) >= "
                          f"batch_size ({cfg['batch_size']}) >= 1")

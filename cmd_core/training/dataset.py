@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 def default_frame_loader(row: dict, modality: str) -> np.ndarray:
     """Read one frame of a manifest row: BGR uint8 (RGB modality) or gray (TIR) as stored."""
-    from cmd_core.datasets.ingest import load_frame_pair
+    from cmd_core.datasets.frames import load_frame_pair
 
     rgb, tir = load_frame_pair(row)
     img = rgb if modality == "rgb" else tir

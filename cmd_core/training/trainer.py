@@ -4,7 +4,7 @@
 ``(epoch, index)`` keys (see :mod:`cmd_core.training.dataset`): device choice, AMP on CUDA,
 deterministic seeding, a tqdm bar with loss and samples/s, a per-epoch CSV log (loss terms, learning
 rates, samples/s, data-wait fraction = time blocked on the next batch / step time), a loss-curve
-PNG, an atomic checkpoint every epoch, and resume from the newest readable checkpoint.
+PNG (:mod:`.plots`), an atomic checkpoint every epoch, and resume from the newest readable checkpoint.
 
 Checkpoints are ``save_checkpoint``-compatible dicts (``net``, ``config``, plus ``epoch``,
 ``optimizer``, ``scheduler``, ``scaler``, ``rng``, ``sampler``, ``train_config``, ``history``)
@@ -33,9 +33,10 @@ import torch
 from cmd_core.io import atomic_open, atomic_path, remove_stale_temporaries
 
 from .actors import Actor
+from .plots import plot_history
 
 __all__ = ["Trainer", "seed_everything", "choose_device", "rng_state", "set_rng_state", "save_training_checkpoint",
-           "find_checkpoints", "CHECKPOINT_PATTERN", "plot_history"]
+           "find_checkpoints", "CHECKPOINT_PATTERN"]
 
 log = logging.getLogger(__name__)
 
@@ -150,59 +151,16 @@ def _to_float(v) -> float:
     return float(v.item()) if isinstance(v, torch.Tensor) else float(v)
 
 
-# ------------------------------------------------------------------------------------------ plots
-def plot_history(history: list[dict[str, Any]], step_losses: list[float], path: str | Path,
-                 title: str = "training loss") -> None:
-    """Loss curve PNG: total loss per step (with a running mean) and per-epoch loss terms."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    ax = axes[0]
-    if step_losses:
-        x = np.arange(1, len(step_losses) + 1)
-        y = np.asarray(step_losses, dtype=float)
-        ax.plot(x, y, color="0.75", lw=0.8, label="per step")
-        k = max(1, len(y) // 30)
-        if len(y) >= k:
-            run = np.convolve(y, np.ones(k) / k, mode="valid")
-            ax.plot(x[k - 1:], run, color="C0", lw=1.8, label=f"running mean ({k})")
-        ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("total loss")
-    ax.set_title(title)
-    ax.legend(loc="upper right")
-    ax = axes[1]
-    if history:
-        ep = [h["epoch"] for h in history]
-        keys = [k for k in history[0] if k.startswith(("loss", "clf_", "iou", "bb_ce"))]
-        for key in keys:
-            vals = [h.get(key) for h in history]
-            if all(v is not None and v == v and v > 0 for v in vals):
-                ax.plot(ep, vals, marker="o", ms=3, label=key)
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_title("per-epoch mean loss terms")
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    with atomic_open(path, "wb") as fh:
-        fh.write(buf.getvalue())
-
-
 # ---------------------------------------------------------------------------------------- trainer
 class Trainer:
     """Epoch loop with logging, checkpoints and resume.
 
     args:
-        actor: computes ``(loss, stats)`` from a batch; ``actor.trainable_module()`` is optimised
-            and ``actor.net`` is saved.
+        actor: computes ``(loss, stats)`` from a batch; ``actor.net`` is saved.
         loader: DataLoader whose ``batch_sampler`` has ``set_epoch`` (see ``make_loader``).
-        optimizer, scheduler: the scheduler is stepped once per epoch.
+        optimizer, scheduler: the optimizer updates the parameters in its groups (e.g.
+            :func:`~cmd_core.training.optim.build_optimizer` over ``actor.net``); the scheduler is
+            stepped once per epoch.
         out_dir: per-epoch checkpoints ``checkpoint_eNNN.pth`` and ``log.csv``.
         device: a torch device (see :func:`choose_device`).
         train_config: JSON-able settings stored in checkpoints (seed, presets ...).

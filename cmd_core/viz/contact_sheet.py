@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from cmd_core.datasets.ingest import load_frame_pair  # noqa: E402
+from cmd_core.datasets.frames import load_frame_pair  # noqa: E402
 from cmd_core.io import atomic_path  # noqa: E402
 
 log = logging.getLogger(__name__)

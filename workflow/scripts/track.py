@@ -1,7 +1,7 @@
 """Run one configured tracker on one dataset's frames manifest (rule track)."""
 
 from cmd_core.logs import job_logging
-from cmd_core.tracking.cli import track
+from cmd_core.tracking.api import track
 
 with job_logging(snakemake.log[0]) as log:  # noqa: F821  (snakemake is injected)
     entry = snakemake.params.tracker  # noqa: F821
