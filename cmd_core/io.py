@@ -117,3 +117,13 @@ def write_parquet(table: pa.Table, path: str | os.PathLike, schema: pa.Schema | 
         table = table.select(schema.names).cast(schema)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
+
+
+def markdown_table(rows: list[list[str]], head: list[str], n_text: int = 1) -> str:
+    """A Markdown table of already formatted cells (``DataFrame.to_markdown``): the first ``n_text``
+    columns left-aligned, the others (numbers) right-aligned; cells are kept as written."""
+    import pandas as pd
+
+    align = ["left"] * n_text + ["right"] * (len(head) - n_text)
+    return pd.DataFrame(rows, columns=head).to_markdown(index=False, disable_numparse=True, colalign=align)
+

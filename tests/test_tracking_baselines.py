@@ -27,12 +27,25 @@ def test_mil_follows_square(colour):
     assert iou(np.repeat(boxes[:1], 12, 0), boxes)[-1] < 0.5  # the static box does lose it
 
 
-def test_kcf_csrt_availability_is_explained():
-    avail = baseline_availability()
-    assert avail["mil"] is None and avail["static"] is None
-    for kind in ("kcf", "csrt"):
-        if avail[kind] is None:
-            make_baseline(kind)
-        else:
-            with pytest.raises(TrackerUnavailable, match=kind.upper()):
-                make_baseline(kind)
+@pytest.mark.parametrize("kind", ["kcf", "csrt"])
+def test_kcf_and_csrt_of_the_pinned_contrib_build_track(kind):
+    """The project pins opencv-contrib-python-headless: KCF and CSRT must be there and follow a square."""
+    assert baseline_availability()[kind] is None
+    frames, boxes = square_frames(12, step=(3, 2), colour=True)
+    ious = iou(_run(make_baseline(kind), frames, boxes), boxes)
+    assert (ious > 0.5).mean() >= 0.8, ious
+
+
+@pytest.mark.parametrize("kind", ["kcf", "csrt"])
+def test_an_opencv_without_the_contrib_trackers_is_explained(kind, monkeypatch):
+    import cv2
+
+    name = f"Tracker{kind.upper()}_create"
+    monkeypatch.delattr(cv2, name, raising=False)
+    if hasattr(cv2, "legacy"):
+        monkeypatch.delattr(cv2.legacy, name, raising=False)
+    reason = baseline_availability()[kind]
+    assert reason is not None and kind.upper() in reason and "opencv-contrib" in reason
+    with pytest.raises(TrackerUnavailable, match=kind.upper()):
+        make_baseline(kind)
+    assert baseline_availability()["mil"] is None  # the others are untouched

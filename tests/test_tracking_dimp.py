@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_tracking_runner import SIDE, square_frames
+from test_tracking_runner import SIDE, iou, square_frames
 from torch import nn
 
 from cmd_core.model import dimp18
@@ -185,13 +185,22 @@ def test_learned_filter_localises_target(net):
     assert err.mean() < 8 and err[-1] < 12, err
 
 
-def test_full_tracker_with_iou_net_keeps_sane_boxes(net):
-    p = get_preset("cpu", target_not_found_threshold=-1e9)
-    frames, boxes = square_frames(5, colour=True)
-    tracker = DiMPTracker(net, p)
+@pytest.mark.parametrize("colour", [True, False])
+def test_full_tracker_with_iou_net_follows_the_target(colour):
+    """The whole default procedure (cpu_mobilenet: IoU-Net and its first-frame check included) on the
+    packaged ImageNet features follows a moving square closely, where the first box soon misses it."""
+    from cmd_core.model.dimpnet import dimp_mobilenet
+
+    torch.manual_seed(0)
+    p = get_preset("cpu_mobilenet", target_not_found_threshold=-1e9)
+    frames, boxes = square_frames(10, step=(5, 2), colour=colour)
+    tracker = DiMPTracker(dimp_mobilenet().eval(), p)
     pred = _track(tracker, frames, boxes)
     assert np.isfinite(pred).all() and (pred[:, 2:] > 0).all()
     assert tracker.memory.num_stored > p.num_init_samples  # frames were learned
+    overlap = iou(pred, boxes)
+    assert overlap.mean() > 0.85 and overlap.min() > 0.7, overlap
+    assert iou(np.repeat(boxes[:1], len(boxes), 0), boxes)[-1] < 0.3  # not a tracker that never moves
 
 
 class _OracleIoUNet(nn.Module):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cmd_core.io import write_text
+from cmd_core.io import markdown_table, write_text
 
 COLUMNS = ("dataset", "split", "format", "sequences", "frames", "rgb_resolution", "tir_resolution",
            "gt_coverage_rgb", "gt_coverage_tir", "invalid_gt", "rejected_frames", "rejected_sequences", "objects", "invalid_objects")
@@ -39,9 +39,8 @@ def _markdown(df: pd.DataFrame) -> str:
             return ""
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    rows = [[cell(v) for v in row] for row in df.itertuples(index=False)]
+    return markdown_table(rows, [str(c) for c in df.columns]) + "\n"
 
 
 def write_datasets_table(summary_paths: list[str | os.PathLike], out_csv: str | os.PathLike,

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cmd_core.io import atomic_open, write_parquet, write_text
+from cmd_core.io import markdown_table as markdown_rows
 
 from .engine import CURVES, TrackerEvaluation
 
@@ -80,12 +81,9 @@ def markdown_table(df: pd.DataFrame, protocol_name: str, gtot: bool = False) -> 
     s_name, p_name = ("MSR", "MPR") if gtot else ("Success (AUC)", "Precision")
     has_norm = df["norm_precision"].notna().any()
     head = ["Tracker", s_name, p_name] + (["Norm. precision"] if has_norm else []) + ["FPS", "Sequences"]
-    lines = [f"Protocol: {protocol_name}", "", "| " + " | ".join(head) + " |", "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
-    for r in df.itertuples():
-        cells = [str(r.tracker), _fmt(r.success), _fmt(r.precision)] + ([_fmt(r.norm_precision)] if has_norm else [])
-        cells += [_fmt(r.fps, 1), str(r.n_sequences)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[str(r.tracker), _fmt(r.success), _fmt(r.precision)] + ([_fmt(r.norm_precision)] if has_norm else [])
+            + [_fmt(r.fps, 1), str(r.n_sequences)] for r in df.itertuples()]
+    return f"Protocol: {protocol_name}\n\n" + markdown_rows(rows, head) + "\n"
 
 
 def latex_table(df: pd.DataFrame, benchmark: str, gtot: bool = False) -> str:

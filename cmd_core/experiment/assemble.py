@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cmd_core.io import write_text
+from cmd_core.io import markdown_table, write_text
 
-from .tables import METRICS, UPPER_BOUND_MARK, _f, markdown_table, validate_scores, write_csv
+from .tables import METRICS, UPPER_BOUND_MARK, _f, validate_scores, write_csv
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from cmd_core.evaluation.report import write_csv
-from cmd_core.io import write_text
+from cmd_core.io import markdown_table, write_text
 
 from .sequences import NO_DIFFERENCE, add_sequence_statistics, paired_difference, sequence_means
 
@@ -439,13 +439,6 @@ def ablation_markdown(table: pd.DataFrame, by: str, teacher: pd.Series | None = 
 
 
 # ----------------------------------------------------------------------------- writing
-def markdown_table(rows: list[list[str]], head: list[str], n_text: int = 1) -> str:
-    """A Markdown table of already formatted cells (DataFrame.to_markdown): the first ``n_text``
-    columns left-aligned, the others (numbers) right-aligned; cells are kept as written."""
-    align = ["left"] * n_text + ["right"] * (len(head) - n_text)
-    return pd.DataFrame(rows, columns=head).to_markdown(index=False, disable_numparse=True, colalign=align)
-
-
 def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: float = CLAIM_MARGIN_PTS,
                  per_seq: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write comparison.csv/.md, ablation_pairs.csv/.md, ablation_components.csv/.md and

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cmd_core.io import write_text
+from cmd_core.io import markdown_table, write_text
 
-from .tables import _f, markdown_table, write_csv
+from .tables import _f, write_csv
 
 __all__ = ["JOB_COLUMNS", "job_throughput", "throughput_tables", "throughput_markdown", "write_throughput_tables"]
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from cmd_core.io import write_text
+from cmd_core.io import markdown_table, write_text
 from cmd_core.pairs.boxes import box_iou
 
 COVER_IOU = 0.5
@@ -158,9 +158,8 @@ def _fmt(v) -> str:
 
 def to_markdown(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of the report."""
-    head = "| " + " | ".join(df.columns) + " |\n|" + "|".join("---" for _ in df.columns) + "|\n"
-    body = "".join("| " + " | ".join(_fmt(v) for v in row) + " |\n" for row in df.itertuples(index=False))
-    return head + body
+    rows = [[_fmt(v) for v in row] for row in df.itertuples(index=False)]
+    return markdown_table(rows, [str(c) for c in df.columns]) + "\n"
 
 
 def quality_report(runs: list[dict], out_csv: str | Path, out_md: str | Path) -> pd.DataFrame:

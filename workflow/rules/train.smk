@@ -16,6 +16,9 @@ rule train_teacher:
     conda:
         CONDA_ENV
     threads: TEACHER["threads"]
+    # The critical path: every distillation job and the supervised bound wait for this teacher, so
+    # it takes a GPU slot before the teacher variants (seeds, ablation) that only tracking needs.
+    priority: 100
     resources:
         gpu=1,
     params:
