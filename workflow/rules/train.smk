@@ -13,12 +13,12 @@ rule train_teacher:
         plot=report(TEACHER_LOSS_PLOT, caption=f"{CAPTIONS}/teacher_loss.rst", category="Training"),
     log:
         f"{LOGS}/train/teacher.log",
-    conda:
-        CONDA_ENV
-    threads: TEACHER["threads"]
     # The critical path: every distillation job and the supervised bound wait for this teacher, so
     # it takes a GPU slot before the teacher variants (seeds, ablation) that only tracking needs.
     priority: 100
+    conda:
+        CONDA_ENV
+    threads: TEACHER["threads"]
     resources:
         gpu=1,
     params:
