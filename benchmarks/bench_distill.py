@@ -67,7 +67,7 @@ def tiny_world(base: Path) -> dict:
 
 def main(argv=None) -> int:
     from cmd_core.distill.strategies import DEFAULT_STRATEGIES
-    from cmd_core.distill.train import build_distill_trainer
+    from cmd_core.distill.train import DistillJob, build_distill_trainer
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--teacher")
@@ -101,10 +101,10 @@ def main(argv=None) -> int:
             pairs = world["pairs_dir"] / "central.parquet"
             s["pairs"] = "central"
         out = Path(tmp.name) / "runs" / name
-        trainer, _ = build_distill_trainer(s, pairs, world["frames"], world["teacher"], out, seed=0, epochs=1,
-                                           samples_per_epoch=args.steps * args.batch_size,
-                                           batch_size=args.batch_size, threads=args.threads, device=dev,
-                                           num_workers=args.workers, progress=False)
+        trainer, _ = build_distill_trainer(DistillJob(s, pairs, world["frames"], world["teacher"], out, seed=0, epochs=1,
+                                                      samples_per_epoch=args.steps * args.batch_size,
+                                                      batch_size=args.batch_size, threads=args.threads, device=dev,
+                                                      num_workers=args.workers, progress=False))
         fps = flops_per_sample(trainer)
         t0 = time.perf_counter()
         row = trainer.train_epoch(1)

@@ -13,6 +13,7 @@ import contextlib
 import copy
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from .actors import DistillActor, OfficialCMDActor
 from .pair_dataset import CMD_JITTER, PairDataset
 from .strategies import resolve_strategy
 
-__all__ = ["distill", "build_distill_trainer", "load_teacher", "DistillOOMError", "teacher_train_config",
+__all__ = ["distill", "DistillJob", "build_distill_trainer", "load_teacher", "DistillOOMError", "teacher_train_config",
            "scaled_lr_groups"]
 
 log = logging.getLogger(__name__)
@@ -86,30 +87,56 @@ def _settings(cfg: dict[str, Any], net: torch.nn.Module, overrides: dict[str, An
     return ProcessingSettings.from_dict(d)
 
 
-def build_distill_trainer(strategy: str | dict[str, Any], pairs_path: str | Path, frames_path: str | Path,
-                          teacher_checkpoint: str | Path, out_dir: str | Path, seed: int = 0, epochs: int = 4,
-                          samples_per_epoch: int = 64, batch_size: int = 8, threads: int = 1,
-                          device: str | torch.device = "auto", strategies: dict[str, dict] | None = None,
-                          pair_methods: list[str] | None = None, processing: dict[str, Any] | None = None,
-                          num_workers: int | None = None, progress: bool = True, plot_path: str | Path | None = None,
-                          lr_step: int | None = None, lr_gamma: float = 0.2, grad_clip: float | None = None,
-                          keep_checkpoints: int = 1, num_template_crops: int = 1, num_search_crops: int = 1,
-                          amp: bool = True) -> tuple[Trainer, dict[str, Any]]:
-    """A ready Trainer for one (strategy, seed) and the job's JSON-able config."""
-    strat = resolve_strategy(strategy, pair_methods=pair_methods, strategies=strategies)
-    teacher, ckpt = load_teacher(teacher_checkpoint)
-    dev = choose_device(str(device))
-    torch.set_num_threads(max(1, int(threads)))
+@dataclass
+class DistillJob:
+    """One distillation job, as the command line and the workflow describe it: what it learns (the
+    strategy, looked up in ``strategies`` with ``pair_methods``), from what (pairs, frames, teacher),
+    where it writes (``out_dir``, ``plot_path``), how long and how (``seed`` .. ``grad_clip``; the
+    teacher's recipe where None) and on what (``threads`` .. ``amp``)."""
+
+    strategy: str | dict[str, Any]
+    pairs_path: str | Path
+    frames_path: str | Path
+    teacher_checkpoint: str | Path
+    out_dir: str | Path
+    seed: int = 0
+    epochs: int = 4
+    samples_per_epoch: int = 64
+    batch_size: int = 8
+    strategies: dict[str, dict] | None = None
+    pair_methods: list[str] | None = None
+    processing: dict[str, Any] | None = None  # overrides of the teacher's crop settings
+    num_template_crops: int = 1
+    num_search_crops: int = 1
+    lr_step: int | None = None  # StepLR step (default: the number of epochs, i.e. no decay)
+    lr_gamma: float = 0.2
+    grad_clip: float | None = None
+    threads: int = 1
+    device: str | torch.device = "auto"
+    num_workers: int | None = None
+    amp: bool = True
+    progress: bool = True
+    plot_path: str | Path | None = None
+    keep_checkpoints: int = 1
+
+
+def build_distill_trainer(job: DistillJob) -> tuple[Trainer, dict[str, Any]]:
+    """A ready Trainer for one job and the job's JSON-able config (stored in every checkpoint)."""
+    strat = resolve_strategy(job.strategy, pair_methods=job.pair_methods, strategies=job.strategies)
+    seed, epochs, samples, batch = int(job.seed), int(job.epochs), int(job.samples_per_epoch), int(job.batch_size)
+    teacher, ckpt = load_teacher(job.teacher_checkpoint)
+    dev = choose_device(str(job.device))
+    torch.set_num_threads(max(1, int(job.threads)))
     if dev.type == "cpu":
         torch.set_flush_denormal(True)
-    seed_everything(int(seed))
+    seed_everything(seed)
     tcfg = teacher_train_config(ckpt)
-    settings = _settings(tcfg, teacher, processing)
-    dataset = PairDataset(pairs_path, frames_path, settings, mode=strat["mode"], samples_per_epoch=samples_per_epoch,
+    settings = _settings(tcfg, teacher, job.processing)
+    dataset = PairDataset(job.pairs_path, job.frames_path, settings, mode=strat["mode"], samples_per_epoch=samples,
                           seed=seed, cache_frames=int(tcfg.get("cache_frames", 256)),
-                          num_template_crops=num_template_crops, num_search_crops=num_search_crops)
-    loader = make_loader(dataset, int(batch_size), int(samples_per_epoch), threads=threads, device=dev, seed=seed,
-                         num_workers=num_workers)
+                          num_template_crops=job.num_template_crops, num_search_crops=job.num_search_crops)
+    loader = make_loader(dataset, batch, samples, threads=job.threads, device=dev, seed=seed,
+                         num_workers=job.num_workers)
     student = copy.deepcopy(teacher)
     common = dict(components=strat["components"], backbone=strat["backbone"], batchnorm=strat["batchnorm"],
                   loss_weights=tcfg["loss_weights"],
@@ -120,25 +147,26 @@ def build_distill_trainer(strategy: str | dict[str, Any], pairs_path: str | Path
         actor = DistillActor(student, teacher, strat["losses"], **common)
     groups, lr = scaled_lr_groups(tcfg, strat["lr_scale"])
     optimizer = build_optimizer(student, groups, lr, float(tcfg.get("weight_decay", 0.0)))
-    scheduler = build_scheduler(optimizer, int(lr_step or max(1, epochs)), lr_gamma)
-    job = {"kind": "distill", "strategy": strat, "seed": int(seed), "epochs": int(epochs),
-           "samples_per_epoch": int(samples_per_epoch), "batch_size": int(batch_size),
-           "teacher_checkpoint": str(teacher_checkpoint), "pairs": str(pairs_path), "frames": str(frames_path),
-           "teacher_preset": tcfg["preset"], "processing": {k: getattr(settings, k) for k in
-                                                            ("crop_size", "search_area_factor", "center_jitter",
-                                                             "scale_jitter", "proposal_mode", "num_proposals")},
-           "lr_groups": groups, "lr_step": int(lr_step or max(1, epochs)), "lr_gamma": float(lr_gamma)}
+    lr_step = int(job.lr_step or max(1, epochs))
+    scheduler = build_scheduler(optimizer, lr_step, job.lr_gamma)
+    config = {"kind": "distill", "strategy": strat, "seed": seed, "epochs": epochs,
+              "samples_per_epoch": samples, "batch_size": batch,
+              "teacher_checkpoint": str(job.teacher_checkpoint), "pairs": str(job.pairs_path),
+              "frames": str(job.frames_path), "teacher_preset": tcfg["preset"],
+              "processing": {k: getattr(settings, k) for k in ("crop_size", "search_area_factor", "center_jitter",
+                                                               "scale_jitter", "proposal_mode", "num_proposals")},
+              "lr_groups": groups, "lr_step": lr_step, "lr_gamma": float(job.lr_gamma)}
     log.info("distilling strategy %s (%s, pairs %s, %d pairs) seed %d on %s: %d thread(s), %d loader worker(s)",
-             strat["name"], strat["mode"], pairs_path, len(dataset.pairs), seed, dev, threads,
+             strat["name"], strat["mode"], job.pairs_path, len(dataset.pairs), seed, dev, job.threads,
              loader.num_workers)
-    if grad_clip is None:  # the teacher's recipe (cpu_demo clips: its from-scratch training spiked without)
-        grad_clip = tcfg.get("grad_clip")
-    job["grad_clip"] = grad_clip
-    trainer = Trainer(actor, loader, optimizer, scheduler, out_dir, device=dev, train_config=job,
-                      sampler_state=dataset.state_dict(), plot_path=plot_path, amp=amp, grad_clip=grad_clip,
-                      keep_checkpoints=keep_checkpoints, progress=progress,
-                      plot_title=f"distillation {strat['name']} (seed {seed})", batch_size=int(batch_size))
-    return trainer, job
+    # the teacher's recipe unless given (cpu_demo clips: its from-scratch training spiked without)
+    grad_clip = tcfg.get("grad_clip") if job.grad_clip is None else job.grad_clip
+    config["grad_clip"] = grad_clip
+    trainer = Trainer(actor, loader, optimizer, scheduler, job.out_dir, device=dev, train_config=config,
+                      sampler_state=dataset.state_dict(), plot_path=job.plot_path, amp=job.amp, grad_clip=grad_clip,
+                      keep_checkpoints=job.keep_checkpoints, progress=job.progress,
+                      plot_title=f"distillation {strat['name']} (seed {seed})", batch_size=batch)
+    return trainer, config
 
 
 def distill(strategy: str | dict[str, Any], pairs_path: str | Path, frames_path: str | Path,
@@ -152,15 +180,15 @@ def distill(strategy: str | dict[str, Any], pairs_path: str | Path, frames_path:
     ``loss.png``; ``final_path`` (default ``out_dir/checkpoint.pth``) gets the student weights once
     all epochs are done. ``keep_epoch_checkpoints=False`` deletes the per-epoch files after that.
     A CUDA out-of-memory error becomes :class:`DistillOOMError` naming the batch size.
-    ``kwargs``: see :func:`build_distill_trainer` (strategies, pair_methods, processing, ...).
+    ``kwargs``: the other fields of :class:`DistillJob` (strategies, pair_methods, processing, ...).
     """
     out_dir = Path(out_dir)
     final_path = Path(final_path) if final_path else out_dir / "checkpoint.pth"
     t0 = time.perf_counter()
     try:
-        trainer, job = build_distill_trainer(strategy, pairs_path, frames_path, teacher_checkpoint, out_dir, seed=seed,
-                                             epochs=epochs, samples_per_epoch=samples_per_epoch,
-                                             batch_size=batch_size, threads=threads, device=device, **kwargs)
+        trainer, job = build_distill_trainer(DistillJob(
+            strategy, pairs_path, frames_path, teacher_checkpoint, out_dir, seed=seed, epochs=epochs,
+            samples_per_epoch=samples_per_epoch, batch_size=batch_size, threads=threads, device=device, **kwargs))
         history = trainer.train(int(epochs), resume=resume, stop_after_epoch=stop_after_epoch)
     except torch.cuda.OutOfMemoryError as exc:
         raise DistillOOMError(f"CUDA out of memory with batch size {batch_size} (strategy {strategy if isinstance(strategy, str) else strategy.get('name')}, "

@@ -297,61 +297,138 @@ def _orient(view: str, xs: np.ndarray, ys: np.ndarray, initial: float) -> np.nda
 
 
 # --------------------------------------------------------------------------- scene
+#
+# `sample_scene` draws every choice of a sequence from ONE numpy Generator, in a fixed order. The order is
+# part of the benchmark's definition: moving, adding or dropping a single draw changes every scene (and every
+# frame) after it, so the stages below must keep drawing exactly what they draw, in the order they draw it.
+
+
+_SIDE_OCCLUDERS = ("tree", "pole", "sign", "bush", "wall")
 
 
 def sample_scene(rng: np.random.Generator, split: str, width: int, height: int, n_frames: int,
                  force: Mapping[str, Any] | None = None) -> Scene:
     """Sample a complete scene. `force` can pin choices (tests, demos): any scenario flag,
     'camera', 'kind', 'night', 'n_objects'."""
-    force = dict(force or {})
-    w, h, n = int(width), int(height), int(n_frames)
-    probs = _SCENARIO_P.get(split, _SCENARIO_P["tir_eval"])
-    scenario = {k: bool(rng.random() < probs[k]) for k in SCENARIOS}
-    for k in SCENARIOS:
-        if k in force:
-            scenario[k] = bool(force[k])
-    cam_model = force.get("camera") or CAMERA_MODELS[int(rng.choice(len(CAMERA_MODELS), p=_CAMERA_P))]
-    view = "top" if cam_model == "drone" else "side"
-    layout = "aerial" if view == "top" else str(rng.choice([l for l in LAYOUTS if l != "aerial"]))
-    night = bool(force["night"]) if "night" in force else bool(rng.random() < 0.3)
-    ambient = rng.uniform(2, 16) if night else rng.uniform(12, 30)
-    kind = force.get("kind") or str(rng.choice(KINDS))
+    return _SceneSampler(rng, split, width, height, n_frames, force).sample()
 
-    # camera path and world extent
-    cx, cy, zoom = _sample_camera(cam_model, rng, n, w, h)
-    hx, hy = w / (2 * zoom), h / (2 * zoom)
-    margin = 0.25 * max(w, h)
-    x0, x1 = float(np.min(cx - hx)) - margin, float(np.max(cx + hx)) + margin
-    y0, y1 = float(np.min(cy - hy)) - margin, float(np.max(cy + hy)) + margin
-    cx, cy = cx - x0, cy - y0
-    ww, wh = int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))
-    cam = Camera(cam_model, cx, cy, zoom)
-    unit = layout_unit(w, h)
-    world_seed = int(rng.integers(0, 2**31 - 1))
-    gtop = ground_top(layout, world_seed, ww, wh, unit) if view == "side" else None
-    # the ground must be visible: if the layout's ground starts low in the view, lift the camera
-    if gtop is not None:
-        top_img = cam.to_image(0.0, gtop, 0, w, h)[1]
-        if top_img > 0.55 * h:
-            shift = (top_img - 0.4 * h) / zoom[0]
-            cam.cy = cam.cy + shift
-    world = WorldSpec(layout, ww, wh, world_seed, night, float(ambient), float(gtop or 0.0))
 
-    # object sizes (image px per unit at frame 0)
-    def base_size(k: str) -> float:
-        if view == "top":
-            s = rng.uniform(0.16, 0.26) * h
+class _SceneSampler:
+    """The state one `sample_scene` call shares between its stages.
+
+    `sample` runs the stages in draw order; each stage reads what the earlier ones set (scenario flags,
+    camera, ground line, target) and draws from `rng` only what it documents.
+    """
+
+    # set by _draw_scenario
+    scenario: dict[str, bool]
+    cam_model: str
+    view: str  # "top" (drone) or "side"
+    layout: str
+    night: bool
+    ambient: float
+    kind: str  # the target's kind
+    # set by _camera_and_world
+    cam: Camera
+    unit: float
+    gtop: float | None  # world y of the top of the ground (side views), None from above
+    horizon: float  # world y at which perspective shrinks objects to nothing (side views)
+    # set by _add_target
+    start: tuple[float, float]  # the target's first image position
+    t_size: float  # the target's size at frame 0, image px per shape unit
+
+    def __init__(self, rng: np.random.Generator, split: str, width: int, height: int, n_frames: int,
+                 force: Mapping[str, Any] | None) -> None:
+        self.rng = rng
+        self.split = split
+        self.force = dict(force or {})
+        self.w, self.h, self.n = int(width), int(height), int(n_frames)
+        self.objects: list[SceneObject] = []
+
+    def sample(self) -> Scene:
+        """All stages, in the order they draw from `rng`."""
+        self._draw_scenario()
+        world = self._camera_and_world()
+        target = self._add_target()
+        if self.scenario["colour_twin"]:
+            self._add_colour_twin(target)
+        if self.scenario["thermal_twin"]:
+            self._add_thermal_twin(target)
+        self._add_traffic()
+        world.occluders, occ_frame = self._occluders(target)
+        cross_frame = None
+        if self.scenario["crossover"]:
+            cross_frame, target.contrast = _crossover_contrast(self.rng, self.n)
+        illum = _sample_illumination(self.rng, self.night, self.n)
+        sensor = _sample_sensor(self.rng, self.scenario["agc_jump"], self.w, self.n)
+        return Scene(self.split, self.w, self.h, self.n, self.unit, world, self.cam, self.objects, illum, sensor,
+                     self.scenario, occ_frame, cross_frame)
+
+    # ---- scenario draw
+
+    def _draw_scenario(self) -> None:
+        """The sequence's coarse choices: scenario flags (per-split odds), camera model, view, layout,
+        day or night, air temperature and the target's kind; `force` overrides some of them (a forced
+        scenario flag is still drawn first, so forcing one flag leaves the rest of the stream alone)."""
+        rng, force = self.rng, self.force
+        probs = _SCENARIO_P.get(self.split, _SCENARIO_P["tir_eval"])
+        scenario = {k: bool(rng.random() < probs[k]) for k in SCENARIOS}
+        for k in SCENARIOS:
+            if k in force:
+                scenario[k] = bool(force[k])
+        self.scenario = scenario
+        self.cam_model = force.get("camera") or CAMERA_MODELS[int(rng.choice(len(CAMERA_MODELS), p=_CAMERA_P))]
+        self.view = "top" if self.cam_model == "drone" else "side"
+        self.layout = "aerial" if self.view == "top" else str(rng.choice([l for l in LAYOUTS if l != "aerial"]))
+        self.night = bool(force["night"]) if "night" in force else bool(rng.random() < 0.3)
+        self.ambient = rng.uniform(2, 16) if self.night else rng.uniform(12, 30)
+        self.kind = force.get("kind") or str(rng.choice(KINDS))
+
+    # ---- camera and world
+
+    def _camera_and_world(self) -> WorldSpec:
+        """The camera path, a world just large enough for everything the camera sees (plus a margin),
+        its ground line, and the camera lifted where needed so that the ground is in view."""
+        rng, w, h, n = self.rng, self.w, self.h, self.n
+        cx, cy, zoom = _sample_camera(self.cam_model, rng, n, w, h)
+        cx, cy, ww, wh = _fit_world(cx, cy, zoom, w, h)
+        cam = self.cam = Camera(self.cam_model, cx, cy, zoom)
+        self.unit = layout_unit(w, h)
+        world_seed = int(rng.integers(0, 2**31 - 1))
+        gtop = self.gtop = ground_top(self.layout, world_seed, ww, wh, self.unit) if self.view == "side" else None
+        # the ground must be visible: if the layout's ground starts low in the view, lift the camera
+        if gtop is not None:
+            top_img = cam.to_image(0.0, gtop, 0, w, h)[1]
+            if top_img > 0.55 * h:
+                shift = (top_img - 0.4 * h) / zoom[0]
+                cam.cy = cam.cy + shift
+        self.horizon = (gtop if gtop is not None else 0.0) - 0.35 * h / zoom[0]
+        return WorldSpec(self.layout, ww, wh, world_seed, self.night, float(self.ambient), float(gtop or 0.0))
+
+    # ---- object helpers (shared by the target, the twins and other traffic)
+
+    def _base_size(self, k: str) -> float:
+        """A size (image px per shape unit at frame 0) for a new object of kind `k`; draws 1 number."""
+        if self.view == "top":
+            s = self.rng.uniform(0.16, 0.26) * self.h
         else:
-            s = rng.uniform(0.24, 0.45) * h
+            s = self.rng.uniform(0.24, 0.45) * self.h
         s *= RELATIVE_SIZE[k]
-        return float(min(s, 0.55 * w if k == "vehicle" else 0.8 * h))
+        return float(min(s, 0.55 * self.w if k == "vehicle" else 0.8 * self.h))
 
-    def ground_img(t: int) -> float:
-        return 0.0 if gtop is None else float(cam.to_image(0.0, gtop, t, w, h)[1])
+    def _ground_img(self, t: int) -> float:
+        """Image row of the ground line at frame `t` (0 from above)."""
+        if self.gtop is None:
+            return 0.0
+        return float(self.cam.to_image(0.0, self.gtop, t, self.w, self.h)[1])
 
-    def region_for(size_img: float, k: str):
-        g0 = ground_img(0)
-        if view == "side":
+    def _region_for(self, size_img: float, k: str):
+        """A sampler of image positions an object of this size and kind may stand at or walk to: on the
+        ground and low enough for its body to fit (side views), away from the borders (from above).
+        Draws nothing itself; each call of the returned sampler draws 2 numbers (u, then v)."""
+        w, h = self.w, self.h
+        g0 = self._ground_img(0)
+        if self.view == "side":
             vmin = max(g0 + 0.04 * h, 0.92 * size_img * (0.45 if k == "vehicle" else 1.0), 0.3 * h)
             vmax = 0.97 * h
             if vmin > vmax - 2:
@@ -360,25 +437,27 @@ def sample_scene(rng: np.random.Generator, split: str, width: int, height: int, 
             vmin, vmax = 0.15 * h, 0.85 * h
         return lambda r: (float(r.uniform(0.12 * w, 0.88 * w)), float(r.uniform(vmin, vmax)))
 
-    horizon = (gtop if gtop is not None else 0.0) - 0.35 * h / zoom[0]
-
-    def make_object(oid: int, k: str, role: str, start_uv, size_img: float, speed_img: float,
-                    forced_goals=None, goal_region=None) -> SceneObject:
-        ground_w = (gtop + 0.02 * h) if gtop is not None else None
+    def _make_object(self, oid: int, k: str, role: str, start_uv, size_img: float, speed_img: float,
+                     forced_goals=None) -> SceneObject:
+        """One object: its path (goal-seeking, or parked when `speed_img` is 0), per-frame size
+        (perspective, a slow drift and, for a scale-change target, a zoom-like trend), facing, gait
+        phase, build, part colours and temperatures, and a texture seed."""
+        rng, cam, w, h, n, view = self.rng, self.cam, self.w, self.h, self.n, self.view
+        ground_w = (self.gtop + 0.02 * h) if self.gtop is not None else None
         steer = 0.06 if k == "vehicle" else 0.12
-        region = goal_region or region_for(size_img, k)
+        region = self._region_for(size_img, k)
         if speed_img > 0:
             xs, ys = _simulate(rng, cam, n, w, h, start_uv, speed_img, region, steer, ground_w, forced_goals)
         else:
             xw, yw = cam.to_world(start_uv[0], start_uv[1], 0, w, h)
             xs, ys = np.full(n, xw), np.full(n, yw)
-        size_w = size_img / zoom[0]
+        size_w = size_img / cam.zoom[0]
         if view == "side":
-            p = np.clip((ys - horizon) / max(1e-3, ys[0] - horizon), 0.35, 2.5)
+            p = np.clip((ys - self.horizon) / max(1e-3, ys[0] - self.horizon), 0.35, 2.5)
         else:
             p = np.ones(n)
         drift = np.exp(smooth_series(rng, n, 40, 0.06))
-        if role == "target" and scenario["scale_change"]:
+        if role == "target" and self.scenario["scale_change"]:
             drift = drift * np.exp(np.linspace(0, rng.choice([-1, 1]) * np.log(rng.uniform(2.3, 3.2)), n))
         size = size_w * p * drift
         orient = _orient(view, xs, ys, float(rng.choice([-1.0, 1.0])))
@@ -388,112 +467,175 @@ def sample_scene(rng: np.random.Generator, split: str, width: int, height: int, 
         build = float(rng.uniform(0.9, 1.15)) if k != "vehicle" else float(rng.uniform(0.95, 1.35))
         colours = sample_colours(k, rng)
         running = role != "parked"
-        temps = sample_temps(k, rng, ambient, running=running)
+        temps = sample_temps(k, rng, self.ambient, running=running)
         return SceneObject(oid, k, role, view, xs, ys, size, orient, phase, gait, build, colours, temps,
                            np.ones(n), int(rng.integers(0, 2**31 - 1)))
 
     # ---- target
-    t_size = base_size(kind)
-    region = region_for(t_size, kind)
-    start = region(rng)
-    start = (float(np.clip(start[0], 0.3 * w, 0.7 * w)), start[1])
-    lo, hi = _SPEED[kind]
-    speed = rng.uniform(lo, hi) * w
-    if scenario["fast_motion"]:
-        speed = max(3.0 * speed, rng.uniform(0.035, 0.05) * w)
-    forced = []
-    if scenario["out_of_view"]:
+
+    def _add_target(self) -> SceneObject:
+        """The tracked object (object 0): starts near the middle of the first frame; faster under
+        fast_motion; under out_of_view it is steered out of the image for a while and back."""
+        rng, w, kind = self.rng, self.w, self.kind
+        t_size = self.t_size = self._base_size(kind)
+        region = self._region_for(t_size, kind)
+        start = region(rng)
+        start = self.start = (float(np.clip(start[0], 0.3 * w, 0.7 * w)), start[1])
+        lo, hi = _SPEED[kind]
+        speed = rng.uniform(lo, hi) * w
+        if self.scenario["fast_motion"]:
+            speed = max(3.0 * speed, rng.uniform(0.035, 0.05) * w)
+        forced = []
+        if self.scenario["out_of_view"]:
+            forced.append(self._exit_goal())
+            speed = max(speed, 0.02 * w)
+        target = self._make_object(0, kind, "target", start, t_size, speed, forced)
+        self.objects.append(target)
+        return target
+
+    def _exit_goal(self) -> tuple[int, int, float, float]:
+        """A forced goal (first frame, end frame, u, v) just outside the image: left or right, or from
+        above also top or bottom, for 12-25 % of the sequence starting 30-55 % in."""
+        rng, w, h, n, t_size = self.rng, self.w, self.h, self.n, self.t_size
         t_out = int(rng.uniform(0.3, 0.55) * n)
         dur = max(3, int(rng.uniform(0.12, 0.25) * n))
         side_u = -0.6 * t_size if rng.random() < 0.5 else w + 0.6 * t_size
-        v_goal = start[1] if view == "side" else float(rng.uniform(0.3, 0.7) * h)
-        if view == "top" and rng.random() < 0.5:
+        v_goal = self.start[1] if self.view == "side" else float(rng.uniform(0.3, 0.7) * h)
+        if self.view == "top" and rng.random() < 0.5:
             side_u, v_goal = float(rng.uniform(0.3, 0.7) * w), (-0.6 * t_size if rng.random() < 0.5 else h + 0.6 * t_size)
-        forced.append((t_out, t_out + dur, side_u, v_goal))
-        speed = max(speed, 0.02 * w)
-    target = make_object(0, kind, "target", start, t_size, speed, forced)
-    objects = [target]
+        return (t_out, t_out + dur, side_u, v_goal)
 
-    def place_near_target(k: str, size_img: float, role: str, speed_img: float) -> SceneObject:
+    # ---- look-alike distractors and other traffic
+
+    def _place_near_target(self, k: str, size_img: float, role: str, speed_img: float) -> SceneObject:
+        """A new object a quarter to 40 % of the image width to one side of the target's start."""
+        rng, w, h, start = self.rng, self.w, self.h, self.start
         su = float(np.clip(start[0] + rng.choice([-1, 1]) * rng.uniform(0.25, 0.4) * w, 0.08 * w, 0.92 * w))
-        sv = float(np.clip(start[1] + rng.normal(0, 0.05 * h), region_for(size_img, k)(rng)[1] * 0 + 0.3 * h, 0.97 * h))
-        return make_object(len(objects), k, role, (su, sv), size_img, speed_img)
+        # the region draw is discarded (its `* 0`) but kept: it is part of the draw order
+        sv = float(np.clip(start[1] + rng.normal(0, 0.05 * h), self._region_for(size_img, k)(rng)[1] * 0 + 0.3 * h,
+                           0.97 * h))
+        return self._make_object(len(self.objects), k, role, (su, sv), size_img, speed_img)
 
-    # ---- look-alike distractors
-    if scenario["colour_twin"]:
-        twin = place_near_target(kind, t_size * rng.uniform(0.9, 1.1), "colour_twin",
-                                 rng.uniform(lo, hi) * w * (0.0 if rng.random() < 0.3 else 1.0))
+    def _add_colour_twin(self, target: SceneObject) -> None:
+        """Same kind, size, colours and build as the target, but cold (a parked car, a statue or
+        mannequin, a shaded cut-out): a trap in RGB that thermal resolves. Parked 30 % of the time."""
+        rng, w = self.rng, self.w
+        lo, hi = _SPEED[self.kind]
+        twin = self._place_near_target(self.kind, self.t_size * rng.uniform(0.9, 1.1), "colour_twin",
+                                       rng.uniform(lo, hi) * w * (0.0 if rng.random() < 0.3 else 1.0))
         twin.colours = target.colours.copy()
         twin.build = target.build
-        # same look in RGB, but cold: a parked car, a statue or mannequin, a shaded cut-out
         twin.temps = target.temps - rng.uniform(8.0, 14.0)
-        objects.append(twin)
-    if scenario["thermal_twin"]:
-        twin = place_near_target(kind, t_size * rng.uniform(0.9, 1.1), "thermal_twin", rng.uniform(lo, hi) * w)
+        self.objects.append(twin)
+
+    def _add_thermal_twin(self, target: SceneObject) -> None:
+        """Same kind, size and part temperatures as the target, in clearly different colours: a trap in
+        thermal that RGB resolves."""
+        rng, w = self.rng, self.w
+        lo, hi = _SPEED[self.kind]
+        twin = self._place_near_target(self.kind, self.t_size * rng.uniform(0.9, 1.1), "thermal_twin",
+                                       rng.uniform(lo, hi) * w)
         twin.temps = target.temps.copy()
         for _ in range(20):  # different colours, far from the target's
-            c = sample_colours(kind, rng)
+            c = sample_colours(self.kind, rng)
             if np.abs(c.mean(0) - target.colours.mean(0)).sum() > 90:
                 break
         twin.colours = c
-        objects.append(twin)
-    # ---- other traffic
-    if split == "rgbt_train":
-        n_total = int(force.get("n_objects", rng.integers(1, 5)))
-        n_other = max(0, n_total - len(objects))
-    else:
-        n_other = int(force.get("n_objects", rng.integers(0, 3))) if "n_objects" in force else int(rng.integers(0, 3))
-    for _ in range(n_other):
-        k = str(rng.choice(KINDS))
-        parked = k == "vehicle" and rng.random() < 0.3
-        s = base_size(k)
-        r = region_for(s, k)(rng)
-        lo2, hi2 = _SPEED[k]
-        obj = make_object(len(objects), k, "parked" if parked else "other", r, s,
-                          0.0 if parked else rng.uniform(lo2, hi2) * w)
-        objects.append(obj)
+        self.objects.append(twin)
 
-    # ---- occluders: one on the target's path if asked, plus a few elsewhere
-    occluders: list[Occluder] = []
-    occ_frame = None
-    kinds_side = ("tree", "pole", "sign", "bush", "wall")
-    if scenario["occlusion"]:
+    def _add_traffic(self) -> None:
+        """Unrelated objects of any kind anywhere in view (vehicles parked 30 % of the time): 1-4 objects
+        in all in rgbt_train, 0-2 more elsewhere. The count is drawn even when `force` pins it."""
+        rng, force = self.rng, self.force
+        if self.split == "rgbt_train":
+            drawn = int(rng.integers(1, 5))
+            n_other = max(0, int(force.get("n_objects", drawn)) - len(self.objects))
+        else:
+            drawn = int(rng.integers(0, 3))
+            n_other = int(force.get("n_objects", drawn))
+        for _ in range(n_other):
+            k = str(rng.choice(KINDS))
+            parked = k == "vehicle" and rng.random() < 0.3
+            s = self._base_size(k)
+            r = self._region_for(s, k)(rng)
+            lo2, hi2 = _SPEED[k]
+            obj = self._make_object(len(self.objects), k, "parked" if parked else "other", r, s,
+                                    0.0 if parked else rng.uniform(lo2, hi2) * self.w)
+            self.objects.append(obj)
+
+    # ---- occluders
+
+    def _occluders(self, target: SceneObject) -> tuple[list[Occluder], int | None]:
+        """Under occlusion one occluder on the target's path (and the frame it is reached), then 0-2
+        scattered elsewhere."""
+        occluders: list[Occluder] = []
+        occ_frame = None
+        if self.scenario["occlusion"]:
+            occ, occ_frame = self._path_occluder(target)
+            occluders.append(occ)
+        occluders.extend(self._scattered_occluders(target))
+        return occluders, occ_frame
+
+    def _path_occluder(self, target: SceneObject) -> tuple[Occluder, int]:
+        """An occluder where the target is at a frame 35-80 % in (preferring a frame by which it has moved
+        off its start), sized to hide it: tree/wall/bush/sign from the side, canopy from above."""
+        rng, h, kind = self.rng, self.h, self.kind
         for _ in range(10):
-            tf = int(rng.uniform(0.35, 0.8) * n)
+            tf = int(rng.uniform(0.35, 0.8) * self.n)
             if abs(target.x[tf] - target.x[0]) > 0.8 * target.size[0] * (0.5 if kind != "vehicle" else 1.2):
                 break
-        occ_frame = tf
-        if view == "side":
+        if self.view == "side":
             ok = str(rng.choice(("tree", "wall", "bush", "sign")))
             s = target.size[tf] * (rng.uniform(1.2, 1.6) if ok in ("tree", "sign") else rng.uniform(0.7, 1.0))
             if kind == "vehicle":
                 s *= 0.6
-            occluders.append(Occluder(ok, float(target.x[tf]), float(target.y[tf] + 0.01 * h), float(s)))
-        else:
-            occluders.append(Occluder("canopy", float(target.x[tf]), float(target.y[tf]),
-                                      float(target.size[tf] * rng.uniform(0.9, 1.3))))
-    for _ in range(int(rng.integers(0, 3))):
-        u = float(rng.uniform(0, w))
-        if abs(u - cam.to_image(target.x[0], 0.0, 0, w, h)[0]) < 0.2 * w:
-            continue  # keep the first frame clear
-        if view == "side":
-            xw, yw = cam.to_world(u, float(rng.uniform(max(ground_img(0), 0.3 * h), h)), 0, w, h)
-            occluders.append(Occluder(str(rng.choice(kinds_side)), float(xw), float(yw), float(rng.uniform(0.3, 0.6) * h)))
-        else:
-            xw, yw = cam.to_world(u, float(rng.uniform(0, h)), 0, w, h)
-            occluders.append(Occluder("canopy", float(xw), float(yw), float(rng.uniform(0.15, 0.3) * h)))
-    world.occluders = occluders
+            return Occluder(ok, float(target.x[tf]), float(target.y[tf] + 0.01 * h), float(s)), tf
+        return Occluder("canopy", float(target.x[tf]), float(target.y[tf]),
+                        float(target.size[tf] * rng.uniform(0.9, 1.3))), tf
 
-    # ---- thermal crossover: the target's contrast to its surroundings fades out and back
-    cross_frame = None
-    if scenario["crossover"]:
-        cross_frame = int(rng.uniform(0.3, 0.7) * n)
-        width_f = max(4.0, rng.uniform(0.15, 0.3) * n)
-        bump = np.clip(1.6 * (1 - np.abs(np.arange(n) - cross_frame) / width_f), 0, 1)  # flat bottom
-        bump = bump * bump * (3 - 2 * bump)
-        target.contrast = 1.0 - (1.0 - rng.uniform(0.0, 0.01)) * bump
+    def _scattered_occluders(self, target: SceneObject) -> list[Occluder]:
+        """0-2 occluders at random first-frame positions; one that would stand within a fifth of the image
+        width of the target's first position is dropped, so that the first frame stays clear."""
+        rng, cam, w, h = self.rng, self.cam, self.w, self.h
+        out: list[Occluder] = []
+        for _ in range(int(rng.integers(0, 3))):
+            u = float(rng.uniform(0, w))
+            if abs(u - cam.to_image(target.x[0], 0.0, 0, w, h)[0]) < 0.2 * w:
+                continue  # keep the first frame clear
+            if self.view == "side":
+                xw, yw = cam.to_world(u, float(rng.uniform(max(self._ground_img(0), 0.3 * h), h)), 0, w, h)
+                out.append(Occluder(str(rng.choice(_SIDE_OCCLUDERS)), float(xw), float(yw),
+                                    float(rng.uniform(0.3, 0.6) * h)))
+            else:
+                xw, yw = cam.to_world(u, float(rng.uniform(0, h)), 0, w, h)
+                out.append(Occluder("canopy", float(xw), float(yw), float(rng.uniform(0.15, 0.3) * h)))
+        return out
 
-    # ---- illumination
+
+def _fit_world(cx: np.ndarray, cy: np.ndarray, zoom: np.ndarray, w: int, h: int
+               ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Size the world to the union of all views plus a margin of a quarter image, and shift the camera
+    path into its coordinates (world origin at the top-left). Returns (cx, cy, world width, world height)."""
+    hx, hy = w / (2 * zoom), h / (2 * zoom)
+    margin = 0.25 * max(w, h)
+    x0, x1 = float(np.min(cx - hx)) - margin, float(np.max(cx + hx)) + margin
+    y0, y1 = float(np.min(cy - hy)) - margin, float(np.max(cy + hy)) + margin
+    return cx - x0, cy - y0, int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0))
+
+
+def _crossover_contrast(rng: np.random.Generator, n: int) -> tuple[int, np.ndarray]:
+    """Thermal crossover: the target's contrast to its surroundings fades out around a frame 30-70 % in
+    and back, with a flat near-zero bottom. Returns (that frame, per-frame contrast factor)."""
+    cross_frame = int(rng.uniform(0.3, 0.7) * n)
+    width_f = max(4.0, rng.uniform(0.15, 0.3) * n)
+    bump = np.clip(1.6 * (1 - np.abs(np.arange(n) - cross_frame) / width_f), 0, 1)  # flat bottom
+    bump = bump * bump * (3 - 2 * bump)
+    return cross_frame, 1.0 - (1.0 - rng.uniform(0.0, 0.01)) * bump
+
+
+def _sample_illumination(rng: np.random.Generator, night: bool, n: int) -> Illumination:
+    """Per-frame brightness (dim and warm-cast at night; by day with a 40 % chance of a passing cloud),
+    colour cast, shadow direction and RGB sensor noise (noisier at night)."""
     if night:
         gain = rng.uniform(0.28, 0.45) * (1 + smooth_series(rng, n, 30, 0.05))
         cast = np.array([1.15, 0.95, 0.7]) * rng.uniform(0.9, 1.1, 3)
@@ -505,15 +647,18 @@ def sample_scene(rng: np.random.Generator, split: str, width: int, height: int, 
             gain = gain * (1 - rng.uniform(0.25, 0.45) * np.exp(-0.5 * ((np.arange(n) - c) / (0.12 * n + 1)) ** 2))
         cast = np.array([1.0, 1.0, 1.0]) + rng.normal(0, 0.04, 3)
         noise = rng.uniform(1.5, 3.5)
-    illum = Illumination(night, np.clip(gain, 0.1, 1.5), cast, float(rng.uniform(-0.4, 0.4)), float(noise))
+    return Illumination(night, np.clip(gain, 0.1, 1.5), cast, float(rng.uniform(-0.4, 0.4)), float(noise))
 
-    # ---- thermal sensor
+
+def _sample_sensor(rng: np.random.Generator, agc_jump: bool, w: int, n: int) -> ThermalSensor:
+    """The thermal camera: optics blur (scaled with image width), temporal and fixed-pattern noise, AGC
+    smoothing and percentiles, gamma; under agc_jump the AGC range jumps for 15-35 % of the sequence."""
     agc_gain = np.ones(n)
-    if scenario["agc_jump"]:
+    if agc_jump:
         t0 = int(rng.uniform(0.25, 0.6) * n)
         t1 = min(n, t0 + max(3, int(rng.uniform(0.15, 0.35) * n)))
         agc_gain[t0:t1] = rng.uniform(1.8, 2.6)
-    sensor = ThermalSensor(
+    return ThermalSensor(
         blur=float(rng.uniform(0.7, 1.3) * max(1.0, w / 320)),
         noise=float(rng.uniform(1.0, 2.5)),
         column_noise=float(rng.uniform(1.0, 3.5)),
@@ -524,4 +669,3 @@ def sample_scene(rng: np.random.Generator, split: str, width: int, height: int, 
         gamma=float(rng.uniform(0.8, 1.1)),
         fpn_seed=int(rng.integers(0, 2**31 - 1)),
     )
-    return Scene(split, w, h, n, unit, world, cam, objects, illum, sensor, scenario, occ_frame, cross_frame)
