@@ -100,7 +100,7 @@ def paired_difference(a: pd.Series, b: pd.Series, seed: int = 0) -> PairedDiffer
     res = stats.bootstrap((d,), np.mean, confidence_level=CONFIDENCE, n_resamples=N_RESAMPLES, method="percentile",
                           random_state=np.random.default_rng(seed))
     ci = res.confidence_interval
-    return PairedDifference(mean, float(ci.low), float(ci.high), standard_error_pts(d / 100.0), len(d))
+    return PairedDifference(mean, float(ci.low), float(ci.high), float(d.std(ddof=1) / math.sqrt(len(d))), len(d))
 
 
 def add_sequence_statistics(comp: pd.DataFrame, per_seq: pd.DataFrame) -> pd.DataFrame:
@@ -110,13 +110,14 @@ def add_sequence_statistics(comp: pd.DataFrame, per_seq: pd.DataFrame) -> pd.Dat
     same set, on the same sequences). Rows without per-sequence scores get NaN."""
     out = comp.copy()
     n, se, lo, hi = [], [], [], []
-    teachers = {e: sub["tracker"].iloc[0] for e, sub in comp[comp["kind"] == "teacher"].groupby("eval_set")}
+    teachers = {e: (sub["tracker"].iloc[0], sequence_means(per_seq, e, sub["tracker"].iloc[0]))
+                for e, sub in comp[comp["kind"] == "teacher"].groupby("eval_set")}
     for r in comp.itertuples():
         v = sequence_means(per_seq, r.eval_set, r.tracker)
         n.append(len(v))
         se.append(standard_error_pts(v))
-        t = teachers.get(r.eval_set)
-        d = paired_difference(v, sequence_means(per_seq, r.eval_set, t)) if t is not None and r.tracker != t else NO_DIFFERENCE
+        name, theirs = teachers.get(r.eval_set, (None, None))
+        d = paired_difference(v, theirs) if name is not None and r.tracker != name else NO_DIFFERENCE
         lo.append(d.low_pts)
         hi.append(d.high_pts)
     out["n_sequences"] = pd.array(n, dtype="Int64")
