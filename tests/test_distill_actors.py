@@ -7,6 +7,8 @@ import copy
 
 import pytest
 import torch
+import yaml
+from conftest import PROJECT_ROOT
 from test_distill_fixtures import CROP, world  # noqa: F401  (fixture)
 
 from cmd_core.distill.actors import DistillActor, OfficialCMDActor, feature_mimic_loss, response_kl, response_mse
@@ -18,6 +20,9 @@ from cmd_core.training.optim import build_optimizer
 from cmd_core.training.processing import ProcessingSettings
 
 torch.set_num_threads(1)  # 2 threads on 2 busy cores can be 10x slower (OpenMP spin-waits)
+
+# The one-head ablations are not default strategies: they come with config/ablations.yaml.
+ABLATION_STRATEGIES = yaml.safe_load((PROJECT_ROOT / "config" / "ablations.yaml").read_text())["distill"]["strategies"]
 
 
 def _batch(world, mode, n=2):
@@ -72,7 +77,7 @@ def test_official_actor_overfits_and_keeps_backbone_frozen(world, teacher):
     ("full_iou_only", ["feature_extractor", "classifier"], ["bb_regressor"]),
 ])
 def test_distill_actor_components(world, teacher, name, frozen, moved):
-    s = resolve_strategy(name, pair_methods=["central", "random", "detector"])
+    s = resolve_strategy(name, pair_methods=["central", "random", "detector"], strategies=ABLATION_STRATEGIES)
     student = copy.deepcopy(teacher)
     actor = DistillActor(student, teacher, s["losses"], s["components"], s["backbone"])
     before = {p: _state(getattr(student, p)) for p in ("feature_extractor", "classifier", "bb_regressor")}

@@ -9,14 +9,27 @@ from cmd_core.distill.strategies import DEFAULT_STRATEGIES, StrategyError, resol
 
 def test_default_strategies_resolve():
     s = resolve_strategies()
-    for name in ("official", "mimic_response", "full", "full_central", "full_random", "full_clf_only",
-                 "full_iou_only"):
-        assert name in s
+    assert sorted(s) == ["full", "full_central", "full_random", "official"]
     assert s["official"]["mode"] == "official" and s["official"]["backbone"] == "frozen"
     assert s["full_central"]["pairs"] == "central" and s["full_random"]["pairs"] == "random"
-    assert s["full_clf_only"]["components"] == ["classifier"]
-    assert s["full_iou_only"]["components"] == ["iou"]
     assert s["full"]["losses"]["feature"] > 0 and s["full"]["losses"]["iou"] > 0
+    assert {k: v for k, v in s["full_central"].items() if k not in ("pairs", "name")} == \
+        {k: v for k, v in s["full"].items() if k not in ("pairs", "name")}
+
+
+def test_ablation_overlay_adds_the_loss_and_component_ablations():
+    """config/ablations.yaml keeps the default four unchanged and adds three ablations of full."""
+    import yaml
+
+    from conftest import PROJECT_ROOT
+
+    overlay = yaml.safe_load((PROJECT_ROOT / "config" / "ablations.yaml").read_text())["distill"]["strategies"]
+    s = resolve_strategies(overlay)
+    assert {n: s[n] for n in DEFAULT_STRATEGIES} == resolve_strategies()
+    assert sorted(set(s) - set(DEFAULT_STRATEGIES)) == ["full_clf_only", "full_iou_only", "mimic_response"]
+    assert s["full_clf_only"]["components"] == ["classifier"] and s["full_clf_only"]["backbone"] == "frozen"
+    assert s["full_iou_only"]["components"] == ["iou"]
+    assert s["mimic_response"]["losses"]["iou"] == 0 and s["mimic_response"]["losses"]["feature"] > 0
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -66,7 +79,7 @@ def test_default_strategies_come_from_the_schema_alone():
     lib = (PROJECT_ROOT / "cmd_core" / "distill" / "strategies.py").read_text()
     assert "detector" not in lib.split("DEFAULT_STRATEGIES: dict[str, dict[str, Any]] =", 1)[1].split("\n", 1)[0]
     rules = "".join(p.read_text() for p in (PROJECT_ROOT / "workflow").rglob("*.smk"))
-    assert "mimic_response" not in rules and "resolve_strategies(" in rules
+    assert "full_random" not in rules and "resolve_strategies(" in rules
 
 
 def test_batchnorm_setting():

@@ -53,6 +53,8 @@ def test_per_sequence_success_is_the_protocol_score_of_each_sequence():
     assert t0.to_dict() == pytest.approx(TEACHER)
     both = sequence_means(per, "x", "teacher")  # mean over the two seeds
     assert both.to_numpy() == pytest.approx(np.array(list(TEACHER.values())) + 0.01)
+    assert sequence_means(per, "x", "teacher", seed=[0, 1]).to_dict() == pytest.approx(both.to_dict())
+    assert sequence_means(per, "x", "teacher", seed=[1]).to_numpy() == pytest.approx(t0.to_numpy() + 0.02)
     # a protocol with a Riemann AUC (GTOT) reads the curve differently from the mean of its points
     gtot = get_protocol("gtot")
     ramp = pd.DataFrame([dict(tracker="a", sequence="q", curve="success", threshold=float(t), value=float((1 - t) ** 3),

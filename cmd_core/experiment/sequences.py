@@ -45,11 +45,12 @@ def per_sequence_success(curves: pd.DataFrame, protocols: dict[str, str] | str =
 
 
 def sequence_means(per_seq: pd.DataFrame, eval_set: str, tracker: str, seed=None) -> pd.Series:
-    """Per-sequence success of one tracker on one set (mean over its seeds, or of one ``seed``),
-    indexed by sequence."""
+    """Per-sequence success of one tracker on one set, indexed by sequence: the mean over all its
+    seeds, or over ``seed`` (one seed or a list of them)."""
     sub = per_seq[(per_seq["eval_set"] == eval_set) & (per_seq["tracker"] == tracker)]
     if seed is not None:
-        sub = sub[pd.to_numeric(sub["seed"], errors="coerce") == float(seed)]
+        wanted = [float(s) for s in np.atleast_1d(seed)]
+        sub = sub[pd.to_numeric(sub["seed"], errors="coerce").isin(wanted)]
     return sub.groupby("sequence", sort=True)["success"].mean()
 
 

@@ -245,9 +245,8 @@ def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_M
     if per_seq is not None:
         mine = sequence_means(per_seq, eval_set, best)
         teacher_name = parent["tracker"].iloc[0]
-        theirs = [sequence_means(per_seq, eval_set, teacher_name, s) for s in parent["seed"].dropna().unique()]
-        theirs = pd.concat(theirs, axis=1).mean(axis=1) if theirs else sequence_means(per_seq, eval_set, teacher_name)
-        vs_teacher = paired_difference(mine, theirs)
+        seeds = list(parent["seed"].dropna().unique())
+        vs_teacher = paired_difference(mine, sequence_means(per_seq, eval_set, teacher_name, seeds or None))
         if len(base):
             vs_base = paired_difference(mine, sequence_means(per_seq, eval_set, base.index[0]))
     return ClaimResult(
