@@ -8,6 +8,15 @@ import pytest
 import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def ablation_strategies() -> dict:
+    """distill.strategies of config/ablations.yaml (the default four plus the three ablations)."""
+    import yaml
+
+    return yaml.safe_load((PROJECT_ROOT / "config" / "ablations.yaml").read_text())["distill"]["strategies"]
+
+
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 

@@ -7,8 +7,7 @@ import copy
 
 import pytest
 import torch
-import yaml
-from conftest import PROJECT_ROOT
+from conftest import ablation_strategies
 from test_distill_fixtures import CROP, world  # noqa: F401  (fixture)
 
 from cmd_core.distill.actors import DistillActor, OfficialCMDActor, feature_mimic_loss, response_kl, response_mse
@@ -22,7 +21,7 @@ from cmd_core.training.processing import ProcessingSettings
 torch.set_num_threads(1)  # 2 threads on 2 busy cores can be 10x slower (OpenMP spin-waits)
 
 # The one-head ablations are not default strategies: they come with config/ablations.yaml.
-ABLATION_STRATEGIES = yaml.safe_load((PROJECT_ROOT / "config" / "ablations.yaml").read_text())["distill"]["strategies"]
+ABLATION_STRATEGIES = ablation_strategies()
 
 
 def _batch(world, mode, n=2):

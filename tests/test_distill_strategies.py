@@ -19,12 +19,9 @@ def test_default_strategies_resolve():
 
 def test_ablation_overlay_adds_the_loss_and_component_ablations():
     """config/ablations.yaml keeps the default four unchanged and adds three ablations of full."""
-    import yaml
+    from conftest import ablation_strategies
 
-    from conftest import PROJECT_ROOT
-
-    overlay = yaml.safe_load((PROJECT_ROOT / "config" / "ablations.yaml").read_text())["distill"]["strategies"]
-    s = resolve_strategies(overlay)
+    s = resolve_strategies(ablation_strategies())
     assert {n: s[n] for n in DEFAULT_STRATEGIES} == resolve_strategies()
     assert sorted(set(s) - set(DEFAULT_STRATEGIES)) == ["full_clf_only", "full_iou_only", "mimic_response"]
     assert s["full_clf_only"]["components"] == ["classifier"] and s["full_clf_only"]["backbone"] == "frozen"
