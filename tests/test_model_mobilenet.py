@@ -193,3 +193,24 @@ def test_frozen_backbone_runs_a_batchnorm_folded_copy_with_the_same_outputs():
     assert not torch.allclose(c, a["layer2"])
     trainable.load_state_dict(state)
     assert torch.allclose(c, trainable(x)["layer2"], atol=1e-4, rtol=1e-4)
+
+
+def test_frozen_backbone_chunks_large_batches_without_changing_outputs(monkeypatch):
+    frozen = mn.mobilenet_v2_backbone("imagenet")
+    x = torch.randn(7, 3, 64, 64)
+    monkeypatch.setattr(mn, "FIXED_CHUNK_PIXELS", 10 ** 9)  # one call
+    whole = frozen(x)
+    calls = []
+    first = frozen._fixed_features()[0]
+    hook = first.register_forward_hook(lambda m, inp, out: calls.append(inp[0].shape[0]))
+    monkeypatch.setattr(mn, "FIXED_CHUNK_PIXELS", 3 * 64 * 64)  # chunks of 3, 3, 1 crops
+    chunked = frozen(x)
+    hook.remove()
+    assert calls == [3, 3, 1]
+    for k in ("layer2", "layer3"):
+        assert chunked[k].shape == whole[k].shape
+        assert chunked[k].is_contiguous(memory_format=torch.channels_last)
+        assert torch.allclose(chunked[k], whole[k], atol=1e-5, rtol=1e-5)
+    # a crop larger than the budget still runs, one at a time
+    monkeypatch.setattr(mn, "FIXED_CHUNK_PIXELS", 1)
+    assert torch.allclose(frozen(x[:2], ["layer2"])["layer2"], whole["layer2"][:2], atol=1e-5, rtol=1e-5)
