@@ -64,7 +64,7 @@ def main() -> None:
         row["speedup"] = round(row["one_call_ms_per_crop"] / row["chunked_ms_per_crop"], 2)
         rows.append(row)
         print(f"{label:38s} {n:2d} x {size} px: one call {row['one_call_ms_per_crop']:.2f} ms/crop "
-              f"({row['one_call_fraction_of_mm']:.0%} of mm), chunks of {max(1, chunk_budget // size ** 2)} "
+              f"({row['one_call_fraction_of_mm']:.0%} of mm), chunks of {mn.fixed_chunk_size(size, size)} "
               f"{row['chunked_ms_per_crop']:.2f} ms/crop ({row['chunked_fraction_of_mm']:.0%} of mm): "
               f"x{row['speedup']:.2f}")
     if args.json:

