@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "distill": ("cmd_core.distill.cli", "cross-modal distillation of one strategy / seed, or the supervised TIR upper bound"),
     "compare": ("cmd_core.experiment.cli", "comparison / ablation tables, claim check and plots of the experiment"),
     "evaluate": ("cmd_core.evaluation.cli", "score tracker results with a benchmark's own protocol"),
+    "gap": ("cmd_core.gap.cli", "the modality gap of paired RGB-T sets: feature, gradient, noise and object statistics"),
 }
 
 

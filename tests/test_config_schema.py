@@ -104,7 +104,9 @@ def test_library_and_workflow_defaults_are_the_schema_defaults():
     assert cfg["distill"]["strategies"] == DEFAULT_STRATEGIES
     assert cfg["distill"]["epochs"] == 3 == yaml.safe_load((PROJECT_ROOT / "config" / "config.yaml").read_text())[
         "distill"]["epochs"]
-    assert cfg["supervised_tir"]["epochs"] == cfg["distill"]["epochs"]
+    bound = yaml.safe_load((PROJECT_ROOT / "config" / "config.yaml").read_text())["supervised_tir"]
+    assert (cfg["supervised_tir"]["epochs"], cfg["supervised_tir"]["samples_per_epoch"]) == (16, 256) == (
+        bound["epochs"], bound["samples_per_epoch"])
     for name in ("pairs", "distill", "training"):  # no library module keeps a copy of the defaults
         assert "boxes_per_frame\": 3" not in (PROJECT_ROOT / "cmd_core" / "pairs" / "config.py").read_text()
     assert "DEFAULTS: dict[str, Any] = section_defaults(\"pairs\")" in (PROJECT_ROOT / "cmd_core/pairs/config.py").read_text()

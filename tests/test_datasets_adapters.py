@@ -20,7 +20,7 @@ def rows(result):
 def test_registry_lists_every_format():
     assert set(ADAPTERS) == {"synthetic", "rgbt234", "lasher", "gtot", "kaist", "llvip", "vot_rgbt", "vot",
                              "cmd_side_by_side", "generic_pairs", "lsotb_eval", "lsotb_train", "ptb_tir",
-                             "got10k", "lasot"}
+                             "got10k", "lasot", "vtuav"}
 
 
 def test_rgbt234(tmp_path):

@@ -17,6 +17,26 @@ def test_default_strategies_resolve():
         {k: v for k, v in s["full"].items() if k not in ("pairs", "name")}
 
 
+def test_random_init_teacher_comes_with_the_ablation_overlay_only():
+    """The pretraining ablation (teacher from random weights) is off in config/config.yaml and the
+    schema, and config/ablations.yaml turns it on (merged as snakemake merges --configfile files)."""
+    import yaml
+    from snakemake.utils import update_config
+
+    from cmd_core.config_schema import validate_config
+
+    from conftest import PROJECT_ROOT
+
+    default = yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text())
+    merged = yaml.safe_load((PROJECT_ROOT / "config/config.yaml").read_text())
+    update_config(merged, yaml.safe_load((PROJECT_ROOT / "config/ablations.yaml").read_text()))
+    assert validate_config({})["experiment"]["random_init_teacher"] is False
+    assert validate_config(default)["experiment"]["random_init_teacher"] is False
+    merged = validate_config(merged)
+    assert merged["experiment"]["random_init_teacher"] is True
+    assert merged["experiment"]["baselines"] == default["experiment"]["baselines"]  # the rest of the section kept
+
+
 def test_ablation_overlay_adds_the_loss_and_component_ablations():
     """config/ablations.yaml keeps the default four unchanged and adds three ablations of full."""
     from conftest import ablation_strategies

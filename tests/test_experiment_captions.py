@@ -14,7 +14,7 @@ WORKFLOW = PROJECT_ROOT / "workflow"
 REPORT = WORKFLOW / "report"
 CAPTIONS = ["workflow", "comparison", "claim", "ablation_pairs", "ablation_components", "per_attribute", "curves",
             "success_bars", "loss_curves", "teacher_loss", "datasets_table", "contact_sheets", "pairs_contact_sheet",
-            "pairs_quality", "training_throughput"]
+            "pairs_quality", "training_throughput", "gap"]
 
 
 def _referenced() -> set[str]:

@@ -162,7 +162,7 @@ def test_compare_cli_writes_everything(experiment, tmp_path, capsys):
     assert "# Comparison with the RGB teacher" in out and "Claim on synth_tir" in out
     tables = sorted(p.name for p in (tmp_path / "tables").iterdir())
     assert tables == sorted(["comparison.csv", "comparison.md", "ablation_pairs.csv", "ablation_pairs.md",
-                             "ablation_components.csv", "ablation_components.md", "claim.csv",
+                             "ablation_components.csv", "ablation_components.md", "claim.csv", "benchmark_checks.csv",
                              "per_attribute.csv", "per_attribute.md"])
     plots = sorted(str(p.relative_to(tmp_path / "plots")) for p in (tmp_path / "plots").rglob("*.png"))
     assert plots == ["loss_curves.png", "synth_tir/norm_precision.png", "synth_tir/precision.png",

@@ -147,3 +147,37 @@ def test_teacher_against_rgb_baselines_with_intervals():
     (sentence,) = rgb_teacher_checks(comparison_table(df, per), per)
     assert "beats every classic baseline" in sentence and "over 8 sequences" in sentence
     assert "same 0.394 (+10.0 [+10.0, +10.0])" in sentence
+
+
+def test_benchmark_checks_headroom_share_closed_and_modality_gap():
+    from cmd_core.experiment import benchmark_checks, benchmark_sentences
+
+    rows = long_curves()
+    bound = _shift(TEACHER, [0.10, 0.08, 0.12, 0.09, 0.11, 0.10, 0.07, 0.13])  # +10 points, every sequence up
+    rgb = _shift(TEACHER, [0.30, -0.10, 0.25, -0.05, 0.20, 0.02, 0.10, 0.00])  # +9 points but mixed signs
+    rows = pd.concat([rows, pd.DataFrame(_curves("x", "bound", 0, bound) + _curves("x", "teacher-rgb", None, rgb))])
+    per = per_sequence_success(rows)
+    scores = _scores()
+    scores = pd.concat([scores, pd.DataFrame([
+        dict(eval_set="x", tracker="bound", kind="supervised_upper_bound", seed=0, success=float(np.mean(list(bound.values())))),
+        dict(eval_set="x", tracker="teacher-rgb", kind="rgb_reference", seed=None, success=float(np.mean(list(rgb.values()))))])])
+    scores = scores.assign(precision=scores["success"], norm_precision=scores["success"])
+    checks = benchmark_checks(comparison_table(scores, per), per).set_index("check")
+    h = checks.loc["headroom"]
+    # against the mean of the two teacher seeds (+1 point): 10 - 1 = 9 points
+    assert h["diff_pts"] == pytest.approx(9.0) and h["ci_low_pts"] > 5 and h["verdict"] == "holds"
+    # the best student (+5.0 over the teacher seeds' mean: 4.0) closes 4 / 9 of the headroom
+    assert h["best_strategy"] == "student" and h["headroom_closed"] == pytest.approx(100 * 4.0 / 9.0)
+    g = checks.loc["modality_gap"]
+    assert g["diff_pts"] == pytest.approx(8.0) and g["ci_low_pts"] < g["diff_pts"]
+    assert g["verdict"] == ("holds" if g["ci_low_pts"] > 0 else "fails")
+    text = benchmark_sentences(checks.reset_index())
+    assert text[0].startswith("x: headroom: the supervised TIR bound") and "closes 44 % of it" in text[0]
+    md = comparison_markdown(comparison_table(scores, per), None, per, None, checks.reset_index())
+    assert "## Can this benchmark see distillation?" in md
+    # a bound level with the teacher fails, and says the set cannot reward adaptation
+    flat = scores.copy()
+    flat.loc[flat["tracker"] == "bound", "success"] = float(np.mean(list(TEACHER.values())))
+    per_flat = per_sequence_success(pd.concat([long_curves(), pd.DataFrame(_curves("x", "bound", 0, TEACHER))]))
+    fails = benchmark_checks(comparison_table(flat, per_flat), per_flat)
+    assert fails.loc[0, "verdict"] == "fails" and "cannot reward" in benchmark_sentences(fails)[0]

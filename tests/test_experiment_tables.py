@@ -13,6 +13,7 @@ from cmd_core.experiment import (
     ablation_table,
     claim_check,
     claim_checks,
+    collapsed_students,
     comparison_markdown,
     comparison_table,
     read_scores,
@@ -59,6 +60,16 @@ def scores() -> pd.DataFrame:
         _row("real", "cmd_random", "distilled", 0, 0.605, 0.71, math.nan, "random", "random", "both"),
     ]
     return pd.DataFrame(rows)
+
+
+def per_sequence(df: pd.DataFrame, n_sequences: int = 6, spread: float = 0.0) -> pd.DataFrame:
+    """Per-sequence success of every score row on ``n_sequences`` sequences whose mean is the row's
+    success: the row's value plus ``spread`` times -1, +1, -1, ... (0 for an odd last sequence)."""
+    offsets = [spread * (-1) ** (i + 1) for i in range(n_sequences)]
+    if n_sequences % 2:
+        offsets[-1] = 0.0
+    return pd.DataFrame([dict(eval_set=r.eval_set, tracker=r.tracker, seed=r.seed, sequence=f"seq{i}", success=r.success + o)
+                         for r in df.itertuples() for i, o in enumerate(offsets)])
 
 
 def _get(comp, e, t):
@@ -127,18 +138,20 @@ def test_bad_tables_are_rejected():
 
 
 def test_claim_check_holds_on_synth_and_not_on_real():
-    c = claim_check(scores(), "synth")
-    assert c.holds and c.best_tracker == "cmd_official" and c.best_strategy == "official"
+    per = per_sequence(scores())
+    c = claim_check(scores(), "synth", per_seq=per)
+    assert c.holds and c.verdict == "holds" and c.reason == ""
+    assert c.best_tracker == "cmd_official" and c.best_strategy == "official"
     assert c.diff_pts == pytest.approx(4.0) and c.n_seeds == 3 and c.teacher_success == pytest.approx(0.50)
     assert c.seed_diffs_pts == pytest.approx([2.0, 4.0, 6.0])
     assert (c.seed_diff_min_pts, c.seed_diff_max_pts) == pytest.approx((2.0, 6.0))
     assert c.seed_std_pts == pytest.approx(2.0) and c.best_success_std == pytest.approx(0.02)
     assert "HOLDS" in c.sentence() and "+4.00 points" in c.sentence()
-    r = claim_check(scores(), "real")
-    assert not r.holds and r.diff_pts == pytest.approx(2.0) and "DOES NOT HOLD" in r.sentence()
-    assert [x.eval_set for x in claim_checks(scores())] == ["real", "synth"]
+    r = claim_check(scores(), "real", per_seq=per)
+    assert r.verdict == "fails" and not r.holds and r.diff_pts == pytest.approx(2.0) and "DOES NOT HOLD" in r.sentence()
+    assert [x.eval_set for x in claim_checks(scores(), per_seq=per)] == ["real", "synth"]
     # the supervised upper bound (0.72) is never "the best distillation strategy"
-    assert claim_check(scores(), "synth", margin_pts=5.0).holds is False
+    assert claim_check(scores(), "synth", margin_pts=5.0, per_seq=per).verdict == "fails"
 
 
 def test_claim_check_exact_margin_is_not_lost_to_float_noise():
@@ -146,7 +159,7 @@ def test_claim_check_exact_margin_is_not_lost_to_float_noise():
     df = pd.DataFrame([_row("x", "t", "teacher", NA, 0.27, 0.5, 0.5),
                        _row("x", "d", "distilled", 0, 0.30, 0.5, 0.5, "s")])
     assert (0.30 - 0.27) * 100 < 3.0  # the noise is real
-    assert claim_check(df, "x").holds
+    assert claim_check(df, "x").meets_margin
     with pytest.raises(ValueError, match="no distilled"):
         claim_check(df[df["kind"] == "teacher"], "x")
     with pytest.raises(ValueError, match="not in the scores"):
@@ -172,7 +185,7 @@ def test_ablation_by_pair_method_and_component():
 
 def test_markdown_marks_upper_bound_and_explains_columns():
     comp = comparison_table(scores())
-    md = flat(comparison_markdown(comp, claim_checks(scores())))
+    md = flat(comparison_markdown(comp, claim_checks(scores(), per_seq=per_sequence(scores()))))
     assert "## synth" in md and "## real" in md
     assert "| sup_tir † | supervised upper bound (TIR labels) | 3 | 0.720 ± 0.020 | +22.0 |" in md
     assert "| cmd_official | distilled | 3 | 0.540 ± 0.020 | +4.0 | 0.640 ± 0.020 | +4.0 | 0.570 ± 0.010 | +2.0 |" in md
@@ -185,15 +198,18 @@ def test_write_tables_outputs(tmp_path):
     src = tmp_path / "scores.csv"
     scores().to_csv(src, index=False)
     df = read_scores([src])
-    paths = write_tables(df, tmp_path / "tables")
+    paths = write_tables(df, tmp_path / "tables", per_seq=per_sequence(scores()))
     names = sorted(p.name for p in paths.values())
     assert names == sorted(["comparison.csv", "comparison.md", "ablation_pairs.csv", "ablation_pairs.md",
-                            "ablation_components.csv", "ablation_components.md", "claim.csv"])
+                            "ablation_components.csv", "ablation_components.md", "claim.csv",
+                            "benchmark_checks.csv"])
     comp = pd.read_csv(tmp_path / "tables" / "comparison.csv")
     assert {"uses_tir_labels", "n_seeds", "success_mean", "success_std", "d_success_pts"} <= set(comp.columns)
     assert np.isclose(comp.loc[comp["tracker"] == "sup_tir", "d_success_pts"].iloc[0], 22.0)
     claim = pd.read_csv(tmp_path / "tables" / "claim.csv")
-    assert list(claim["holds"]) == [False, True]
+    assert list(claim["holds"]) == [False, True] and list(claim["verdict"]) == ["fails", "holds"]
+    assert list(claim["meets_margin"]) == [False, True] and claim["reason"].isna().all()
+    assert "## Collapsed students" in (tmp_path / "tables" / "comparison.md").read_text()  # none below -5 here
     md = flat((tmp_path / "tables" / "ablation_pairs.md").read_text())
     assert "| central | official | 0.620 ± 0.010 (+2.0, n=3) | 0.540 ± 0.020 (+4.0, n=3) |" in md
     assert "*(teacher, no distillation)*" in md
@@ -234,7 +250,7 @@ def test_teacher_is_checked_against_the_baselines_on_rgb_frames():
 
 
 def test_claim_check_reports_whether_the_best_strategy_beats_the_baselines():
-    c = claim_check(scores(), "synth")  # official 0.54 vs baseline ecofast 0.40
+    c = claim_check(scores(), "synth", per_seq=per_sequence(scores()))  # official 0.54 vs baseline ecofast 0.40
     assert c.best_baseline == "ecofast" and c.best_baseline_success == pytest.approx(0.40)
     assert c.beats_baselines is True and "Caveat" not in c.sentence()
     assert claim_check(scores(), "real").beats_baselines is None  # no baseline row there
@@ -242,7 +258,7 @@ def test_claim_check_reports_whether_the_best_strategy_beats_the_baselines():
     df = scores()
     df.loc[df["eval_set"] == "synth", "success"] -= 0.2
     df.loc[(df["eval_set"] == "synth") & (df["kind"] == "baseline"), "success"] = 0.45
-    w = claim_check(df, "synth")
+    w = claim_check(df, "synth", per_seq=per_sequence(df))
     assert w.holds and w.beats_baselines is False
     assert "does not beat the classic baseline ecofast (0.450)" in w.sentence()
     assert w.as_dict()["beats_baselines"] is False
@@ -254,3 +270,68 @@ def test_every_row_kind_has_a_label_source_and_a_bar_colour():
     from cmd_core.experiment.tables import KINDS
 
     assert set(KINDS) == set(KIND_COLORS)
+
+
+# ----------------------------------------------------------------------------- thin evidence, collapsed students
+def small_set(student_seeds=(0, 1), gain=0.05) -> pd.DataFrame:
+    """Teacher 0.40 (seed 0); a trainable-backbone student 'full' at 0.40 + gain on every seed."""
+    rows = [dict(_row("ptb", "teacher", "teacher", 0, 0.40, 0.5, 0.5))]
+    rows += [dict(_row("ptb", "CMD full", "distilled", s, 0.40 + gain, 0.5, 0.5, "full", "detector", "classifier+iou"),
+                  teacher_seed=0, backbone="trainable", epochs=3, samples_per_epoch=64) for s in student_seeds]
+    return pd.DataFrame(rows)
+
+
+def test_claim_on_one_seed_is_unresolved_with_the_reason(tmp_path):
+    df = small_set(student_seeds=(0,))
+    c = claim_check(df, "ptb", per_seq=per_sequence(df, 6, spread=0.01))
+    assert c.verdict == "unresolved" and not c.holds and c.meets_margin  # +5 points would clear the margin
+    assert c.reason == "1 seed(s) of the best strategy (needs >= 2)"
+    assert "UNRESOLVED: 1 seed(s) of the best strategy (needs >= 2); the difference would clear the margin" in c.sentence()
+    write_tables(df, tmp_path, per_seq=per_sequence(df, 6, spread=0.01))
+    claim = pd.read_csv(tmp_path / "claim.csv").iloc[0]
+    assert claim["verdict"] == "unresolved" and not claim["holds"] and claim["reason"] == c.reason
+    assert "UNRESOLVED: 1 seed(s)" in (tmp_path / "comparison.md").read_text()
+
+
+def test_claim_on_four_sequences_or_unknown_sequences_is_unresolved():
+    df = small_set()
+    c = claim_check(df, "ptb", per_seq=per_sequence(df, 4, spread=0.01))
+    assert c.verdict == "unresolved" and c.n_sequences == 4
+    assert c.reason == "4 sequence(s) in the evaluation set (needs >= 5)"
+    one = small_set(student_seeds=(0,), gain=-0.02)  # both reasons, and a loss: still unresolved, not "fails"
+    u = claim_check(one, "ptb", per_seq=per_sequence(one, 1))
+    assert u.verdict == "unresolved" and not u.meets_margin
+    assert u.reason == "1 seed(s) of the best strategy (needs >= 2); 1 sequence(s) in the evaluation set (needs >= 5)"
+    assert "the difference would not clear the margin" in u.sentence()
+    assert claim_check(df, "ptb").reason == "the number of sequences is unknown (no per-sequence scores)"
+    assert claim_check(df, "ptb", per_seq=per_sequence(df, 4), min_sequences=4).verdict == "holds"
+
+
+def test_claim_on_two_seeds_and_six_sequences_with_a_clear_gain_holds():
+    df = small_set(gain=0.06)
+    c = claim_check(df, "ptb", per_seq=per_sequence(df, 6, spread=0.01))
+    assert c.verdict == "holds" and c.holds and c.reason == "" and c.n_seeds == 2 and c.n_sequences == 6
+    assert c.diff_pts == pytest.approx(6.0) and c.diff_ci_low_pts == pytest.approx(6.0)  # paired: same offsets
+    assert "-> HOLDS" in c.sentence()
+
+
+def test_student_six_points_below_its_teacher_is_flagged_with_its_settings():
+    df = pd.concat([small_set(student_seeds=(0,), gain=-0.06),
+                    small_set(student_seeds=(0, 1), gain=-0.04).query("kind == 'distilled'").assign(
+                        tracker="CMD official", strategy="official", backbone="frozen", pair_method="central")])
+    df = pd.concat([df, pd.DataFrame([dict(_row("ptb", "CMD full", "distilled", 1, 0.39, 0.5, 0.5, "full", "detector",
+                                                 "classifier+iou"), teacher_seed=0, backbone="trainable", epochs=3,
+                                            samples_per_epoch=64)])])
+    flagged = collapsed_students(df)
+    assert len(flagged) == 1  # full seed 0 (-6); full seed 1 (-1) and official (-4 on both seeds) are not
+    f = flagged.iloc[0]
+    assert (f["tracker"], f["seed"], f["component"], f["backbone"], f["pair_method"]) == (
+        "CMD full", 0, "classifier+iou", "trainable", "detector")
+    assert (f["epochs"], f["samples_per_epoch"]) == (3, 64)
+    assert f["d_success_pts"] == pytest.approx(-6.0) and f["teacher_success"] == pytest.approx(0.40)
+    md = flat(comparison_markdown(comparison_table(df), collapsed=flagged))
+    assert "## Collapsed students" in md
+    assert "| ptb | CMD full | 0 | 0.340 | 0.400 | -6.0 | classifier+iou | trainable | detector | 3 x 64 |" in md
+    assert collapsed_students(df, threshold_pts=6.0).empty  # exactly 6 below is not "more than 6"
+    none = flat(comparison_markdown(comparison_table(df), collapsed=flagged.iloc[:0]))
+    assert "No distilled run falls more than 5 points of success below its teacher." in none

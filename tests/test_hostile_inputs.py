@@ -443,13 +443,15 @@ def _(tmp):
                                                                  r"missing TIR frame matching a_2\.jpg", 1, 4, 1)
 
 
-@case("skip-generic-pairs-gap-both")
+@case("skip-rgbt234-gap-both")
 def _(tmp):
-    root = fx.make_generic_pairs(tmp / "g", n=5)
-    (root / "clip" / "tir" / "b_2.jpg").unlink()
-    (root / "clip" / "rgb" / "a_2.jpg").unlink()
-    return skip_argv("generic_pairs", root, tmp / "o"), Rejected(tmp / "o", "d", str(root / "clip" / "rgb"), 2, None,
-                                                                 "missing frame number 2 in both modalities", 1, 4, 1)
+    # labelled: ground-truth line 2 meets no frame. (In unlabelled generic_pairs the same gap is no
+    # error: tests/test_real_pairs.py::test_gap_on_both_sides_keeps_numbers.)
+    root = fx.make_rgbt234(tmp / "r", seqs=("seqA",), n=4)
+    (root / "seqA" / "visible" / "00002v.jpg").unlink()
+    (root / "seqA" / "infrared" / "00002i.jpg").unlink()
+    return skip_argv("rgbt234", root, tmp / "o"), Rejected(tmp / "o", "d", str(root / "seqA" / "visible"), 1, None,
+                                                           "missing frame number 2 in both modalities", 1, 3, 1)
 
 
 @case("skip-rgbt234-empty-sequence")

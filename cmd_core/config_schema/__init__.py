@@ -25,7 +25,8 @@ import yaml
 
 __all__ = ["ConfigError", "SCHEMA_FILE", "load_schema", "validate_config", "validate_section", "section_defaults",
            "validate_strategy", "validate_like", "StrategyError", "resolve_strategy", "resolve_strategies",
-           "DEFAULT_LOSSES", "dataset_registry", "purpose_dataset", "SYNTH_SPLITS", "RESERVED_PREFIX"]
+           "DEFAULT_LOSSES", "dataset_registry", "purpose_dataset", "purpose_datasets", "SYNTH_SPLITS",
+           "RESERVED_PREFIX"]
 
 SCHEMA_FILE = "config.schema.yaml"
 # The synthetic benchmark's four splits and the purpose of each (ingested as synth_<split>).
@@ -278,3 +279,22 @@ def purpose_dataset(datasets: dict[str, dict], purpose: str, configured: str | N
         raise ConfigError(f"config {key}: set it to the dataset to use (datasets with purpose {purpose}: "
                           f"{', '.join(found) or 'none'})")
     return None
+
+
+def purpose_datasets(datasets: dict[str, dict], purpose: str, configured: str | list[str] | None, key: str,
+                     required: bool = False) -> list[str] | None:
+    """Like :func:`purpose_dataset` for a key that also takes a list (``distill.dataset``): the
+    configured name(s) as a list, each checked (an unknown one is named by its position), else
+    the one dataset :func:`purpose_dataset` picks, as a one-element list; None when there is none."""
+    if isinstance(configured, (list, tuple)):
+        if not configured:
+            raise ConfigError(f"config {key}: an empty list; name at least one dataset or use null")
+        for i, name in enumerate(configured):
+            if name not in datasets:
+                raise ConfigError(f"config {key}[{i}]: unknown dataset {name!r} (known: {sorted(datasets)})")
+        dups = sorted({n for n in configured if list(configured).count(n) > 1})
+        if dups:
+            raise ConfigError(f"config {key}: dataset(s) {dups} listed twice")
+        return list(configured)
+    one = purpose_dataset(datasets, purpose, configured, key, required)
+    return None if one is None else [one]

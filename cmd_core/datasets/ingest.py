@@ -8,10 +8,12 @@
    see `cmd_core.datasets.imagecheck`), then checks that RGB and TIR sizes match;
 3. builds the manifests. GT boxes that are NaN, have w or h <= 0 (this includes all-zero rows)
    or lie wholly outside the image become nulls with `gt_*_valid = False` and are counted as
-   invalid GT, never dropped.
+   invalid GT, never dropped (frames a sparse format leaves unannotated, VTUAV's, are null too
+   but not counted as invalid).
 Frames, GT lines and the two modalities are joined by frame number (see
 `cmd_core.datasets.listing`): frame index i is the file numbered first + i and meets GT line
-i + 1, so a missing frame is rejected alone and never shifts what follows.
+i + 1, so a missing frame is rejected alone and never shifts what follows. In unlabelled pairs a
+number missing on both sides is a gap, not a frame: it is left out and the frames keep their numbers.
 
 Error policy: on_error="fail" raises at the first problem (FileNotFoundError for missing files,
 ValueError otherwise; the message names the file, and the line where there is one).
@@ -49,6 +51,7 @@ from cmd_core.io import atomic_path, ensure_folder, write_parquet
 log = logging.getLogger(__name__)
 
 ON_ERROR = ("fail", "skip")
+MAX_LISTED_SIZES = 6  # a summary lists up to this many distinct image sizes, else a count and the range
 
 
 @dataclass
@@ -226,13 +229,14 @@ def _gt_columns(track: GtTrack | None, n: int, sizes: np.ndarray | None = None
     """(n, 4) boxes, validity, and 'provided but invalid' flags for one modality.
 
     Invalid: NaN, w or h <= 0, or (where the (n, 2) image `sizes` are known, -1 otherwise) a box
-    with no pixel inside the image."""
+    with no pixel inside the image. Rows a sparse format does not annotate (`track.annotated`) are
+    null but not 'provided but invalid'."""
     boxes = np.full((n, 4), np.nan)
     provided = np.zeros(n, bool)
     if track is not None:
         m = min(n, len(track.boxes))
         boxes[:m] = track.boxes[:m]
-        provided[:m] = True
+        provided[:m] = True if track.annotated is None else track.annotated[:m]
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(boxes).all(axis=1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
         if sizes is not None:
@@ -257,6 +261,15 @@ def _sizes_full(sz: list) -> np.ndarray:
     return np.array([s if s is not None else (-1, -1) for s in sz], dtype=np.int64).reshape(-1, 2)
 
 
+def _has_file(seq: SequenceSpec, n: int) -> np.ndarray:
+    """Per frame slot: does any modality have a file? (False for gaps in unlabelled numbering.)"""
+    have = np.zeros(n, bool)
+    for lst in (seq.rgb, seq.tir):
+        if lst is not None:
+            have[:len(lst)] |= np.array([p is not None for p in lst], bool)
+    return have
+
+
 def _frames_table(name: str, seqs: list[SequenceSpec], policy: _Policy, sizes: dict) -> tuple[pa.Table, dict]:
     cols: dict[str, list] = {k: [] for k in schema_for("frames").names}
     stats = Counter()
@@ -268,6 +281,8 @@ def _frames_table(name: str, seqs: list[SequenceSpec], policy: _Policy, sizes: d
         keep = np.ones(n, bool)
         if bad:
             keep[[b for b in bad if 0 <= b < n]] = False
+        if seq.packing == "files":  # a numbering gap (no file on any side, no issue) is not a frame
+            keep &= _has_file(seq, n)
         k = int(keep.sum())
         if k == 0:
             continue
@@ -348,6 +363,9 @@ def _resolutions(frames: pa.Table, mod: str) -> str:
         return "unknown"
     pairs = np.unique(np.stack([w[ok], h[ok]], axis=1).astype(np.int64), axis=0)
     names = [f"{a}x{b}" for a, b in pairs]
+    if len(names) > MAX_LISTED_SIZES:  # e.g. a folder of stills, each its own size: keep the table readable
+        area = pairs[:, 0] * pairs[:, 1]
+        return (f"mixed: {len(names)} sizes from {names[int(area.argmin())]} to {names[int(area.argmax())]}")
     return names[0] if len(names) == 1 else "mixed: " + ",".join(names)
 
 

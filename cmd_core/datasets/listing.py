@@ -90,8 +90,11 @@ def place_by_number(paths: list[str], folder: str, labelled: bool = True, what: 
 def pair_by_number(rgb: list[str], tir: list[str], rgb_dir: str, tir_dir: str, labelled: bool = True
                    ) -> tuple[list[str | None], list[str | None], list[Issue]]:
     """Pair two frame lists by file-name number: frame index = number - first frame number (see
-    `first_frame`). A frame missing on one side (or both) is reported as exactly that frame; the
-    pairs after it keep their numbers. Names without numbers fall back to `pair_by_order`."""
+    `first_frame`). A frame missing on one side is reported as exactly that frame; the pairs after
+    it keep their numbers. A number missing on both sides is reported too when `labelled` (a
+    ground-truth line would meet no frame); in unlabelled data it loses nothing, so it is a gap:
+    a (None, None) slot without an issue, which the ingest engine leaves out of the manifest while
+    the frames after it keep their numbers. Names without numbers fall back to `pair_by_order`."""
     ri, ti = _numbered(rgb, rgb_dir), _numbered(tir, tir_dir)
     if ri is None or ti is None:
         return pair_by_order(rgb, tir, rgb_dir, tir_dir)
@@ -107,6 +110,8 @@ def pair_by_number(rgb: list[str], tir: list[str], rgb_dir: str, tir_dir: str, l
     counts = f"{rgb_dir} has {len(rgb)} frames, {tir_dir} has {len(tir)}"
     for i, (r, t) in enumerate(zip(rgb_out, tir_out)):
         if r is None and t is None:
+            if not labelled:  # a gap in the numbering of unlabelled pairs: nothing to align
+                continue
             issues.append(Issue(rgb_dir, f"missing frame number {base + i} in both modalities ({counts})",
                                 frame=i, missing=True))
         elif r is None:

@@ -35,14 +35,17 @@ class GtTrack:
 
     `boxes` is float64 (n, 4); rows of unparseable lines are NaN and listed in `errors` as
     (row index, 1-based line, reason). `init_only` marks a file that legitimately holds only the
-    first frame's box (GOT-10k test split), so a shorter file is not an error.
+    first frame's box (GOT-10k test split), so a shorter file is not an error. `annotated` (bool per
+    row) marks the rows a sparsely annotated format has a line for (VTUAV: every 10th frame); the
+    other rows are NaN by design, not invalid GT. None: every row is annotated.
     """
 
     file: str
     boxes: np.ndarray
-    lines: np.ndarray  # 1-based source line of each row (blank lines skipped)
+    lines: np.ndarray  # 1-based source line of each row (blank lines skipped; 0 where no line)
     errors: list[tuple[int, int, str]] = field(default_factory=list)
     init_only: bool = False
+    annotated: np.ndarray | None = None
 
 
 @dataclass

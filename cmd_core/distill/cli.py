@@ -1,6 +1,7 @@
 """`cmd-tir distill`: train one distillation strategy (or the supervised TIR upper bound).
 
     cmd-tir distill run --strategy full --pairs P.parquet --frames F.parquet --teacher T.pth --out DIR
+    cmd-tir distill run ... --pairs A/central.parquet B/central.parquet --frames A.frames.parquet B.frames.parquet
     cmd-tir distill supervised --manifest F.parquet --teacher T.pth --out DIR   # uses TIR labels
     cmd-tir distill list [--config config.yaml]
 """
@@ -34,8 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r = sub.add_parser("run", help="train one strategy with one seed")
     r.add_argument("--strategy", required=True, help="strategy name (defaults or --config's distill.strategies)")
     r.add_argument("--config", help="workflow config YAML holding distill.strategies (and pairs.methods)")
-    r.add_argument("--pairs", required=True, help="pair manifest of the strategy's pair method (Parquet)")
-    r.add_argument("--frames", required=True, help="frames manifest of the paired dataset (images only are read)")
+    r.add_argument("--pairs", required=True, nargs="+",
+                   help="pair manifest(s) of the strategy's pair method (Parquet); several (one per dataset) are pooled")
+    r.add_argument("--frames", required=True, nargs="+",
+                   help="frames manifest(s) of the paired dataset(s) (images only are read)")
     r.add_argument("--teacher", required=True, help="RGB teacher checkpoint")
     r.add_argument("--out", required=True, help="output folder: per-epoch checkpoints, log.csv, loss.png")
     r.add_argument("--final", help="final checkpoint (default OUT/checkpoint.pth)")

@@ -13,6 +13,17 @@ number of DataLoader workers and after a resume, like :mod:`cmd_core.training.da
 
 Labels and proposals use :mod:`cmd_core.training.processing`. Only the image columns of the frames
 manifest are read (``cmd_core.pairs.generate.read_frames``): the ground truth is never seen.
+
+Size rule: a pair box is one pixel box valid in both modalities, so every frame a pair uses must
+have RGB and TIR images of one size. A frame whose two sides differ (a dataset ingested with
+``allow_size_mismatch=true``, or files changed since ingest) is refused with
+:class:`FrameSizeError` naming both sizes and files - checked on the manifest up front and again on
+the decoded images - never cropped at a place that is right in one modality only. (Pair generation
+applies the same rule: ``cmd_core.pairs.generate``.)
+
+Several datasets pool: ``pairs`` and ``frames`` may be lists of manifests (``distill.dataset`` as a
+list); the pairs keep their ``dataset`` column and every frame is looked up by (dataset, sequence,
+frame), so sequences of the same name in two datasets never mix.
 """
 
 from __future__ import annotations
@@ -31,8 +42,8 @@ from cmd_core.training.processing import (ProcessingSettings, augment_color, box
                                           gaussian_label, jitter_box, perturb_boxes, sample_box_gmm, to_gray3,
                                           to_rgb_uint8)
 
-__all__ = ["PairDataset", "read_pairs", "read_frame_index", "MissingFrameError", "EmptyPairsError",
-           "CMD_JITTER"]
+__all__ = ["PairDataset", "read_pairs", "read_pooled_pairs", "read_frame_index", "MissingFrameError",
+           "EmptyPairsError", "FrameSizeError", "CMD_JITTER"]
 
 # Official CMD jitter (template: centre 3, scale 0.25; search: 5.5, 0.5).
 CMD_JITTER = {"center_jitter": {"train": 3.0, "test": 5.5}, "scale_jitter": {"train": 0.25, "test": 0.5}}
@@ -44,6 +55,17 @@ class MissingFrameError(FileNotFoundError):
 
 class EmptyPairsError(ValueError):
     """The pair manifest holds no usable pair."""
+
+
+class FrameSizeError(ValueError):
+    """The RGB and TIR images of a frame a pair uses differ in size (see the module's size rule)."""
+
+
+def size_mismatch(where: str, rgb_wh, tir_wh, rgb_path, tir_path) -> FrameSizeError:
+    """The error for one frame whose RGB and TIR sizes differ, naming both sizes and both files."""
+    return FrameSizeError(f"{tir_path}: TIR image is {tir_wh[0]}x{tir_wh[1]} but its RGB image {rgb_path} is "
+                          f"{rgb_wh[0]}x{rgb_wh[1]} ({where}); a pair box is one pixel box in both modalities, so "
+                          "distillation needs RGB and TIR frames of one size (resize or register them first)")
 
 
 _PAIR_COLS = ["pair_id", "dataset", "method", "sequence", "template_frame", "template_modality", "search_frame",
@@ -68,20 +90,49 @@ def read_pairs(path: str | Path, method: str | None = None) -> pd.DataFrame:
     return df[ok].reset_index(drop=True)
 
 
-def read_frame_index(path: str | Path) -> pd.DataFrame:
-    """Image columns of a frames manifest (no ground truth), indexed by (dataset, sequence, frame)."""
+def _paths(x) -> list:
+    """One path or a list of paths as a list."""
+    return [x] if isinstance(x, (str, Path)) else list(x)
+
+
+def read_pooled_pairs(paths) -> pd.DataFrame:
+    """The pair manifest(s) at ``paths`` (one path or a list, e.g. one per dataset) as one table
+    with each pair's ``dataset`` kept; all must hold pairs of one method."""
+    frames = [read_pairs(p) for p in _paths(paths)]
+    if not frames:
+        raise EmptyPairsError("no pair manifest given")
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    methods = sorted(df["method"].unique())
+    if len(methods) > 1:
+        raise ValueError(f"pair manifests {[str(p) for p in _paths(paths)]} hold pairs of several methods {methods}; "
+                         "pool manifests of one method")
+    return df
+
+
+def read_frame_index(path) -> pd.DataFrame:
+    """Image columns of one frames manifest or a list of them (no ground truth), indexed by
+    (dataset, sequence, frame)."""
     from cmd_core.pairs.generate import read_frames
 
-    df = read_frames(path)
+    parts = [read_frames(p) for p in _paths(path)]
+    df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return df.set_index(["dataset", "sequence", "frame"], drop=False).sort_index()
+
+
+def _describe(x, what: str) -> str:
+    """A path, a list of paths joined by ', ', or `what` for an in-memory table (for messages)."""
+    if isinstance(x, pd.DataFrame):
+        return what
+    return ", ".join(str(p) for p in _paths(x))
 
 
 class PairDataset(Dataset):
     """``dataset[(epoch, index)]`` -> dict of float32 tensors with a leading crops dim.
 
     args:
-        pairs: pair manifest path or DataFrame (see :func:`read_pairs`).
-        frames: frames manifest path or the DataFrame of :func:`read_frame_index`.
+        pairs: pair manifest path, a list of them (pooled, see :func:`read_pooled_pairs`) or a DataFrame.
+        frames: frames manifest path, a list of them (one per pooled dataset) or the DataFrame of
+            :func:`read_frame_index`.
         settings: processing settings (crop size, search area, jitter, proposals ...).
         mode: 'official' or 'distill' (see the module docstring).
         samples_per_epoch: nominal length.
@@ -102,9 +153,9 @@ class PairDataset(Dataset):
                  cache_frames: int = 256, num_template_crops: int = 1, num_search_crops: int = 1):
         if mode not in ("official", "distill"):
             raise ValueError(f"mode must be 'official' or 'distill', got {mode!r}")
-        self.pairs_path = str(pairs) if not isinstance(pairs, pd.DataFrame) else "<pairs>"
-        self.frames_path = str(frames) if not isinstance(frames, pd.DataFrame) else "<frames>"
-        self.pairs = read_pairs(pairs) if not isinstance(pairs, pd.DataFrame) else pairs.reset_index(drop=True)
+        self.pairs_path = _describe(pairs, "<pairs>")
+        self.frames_path = _describe(frames, "<frames>")
+        self.pairs = read_pooled_pairs(pairs) if not isinstance(pairs, pd.DataFrame) else pairs.reset_index(drop=True)
         if len(self.pairs) == 0:
             raise EmptyPairsError(f"{self.pairs_path}: the pair manifest is empty - nothing to distil on")
         self.frames = read_frame_index(frames) if not isinstance(frames, pd.DataFrame) else frames
@@ -128,6 +179,16 @@ class PairDataset(Dataset):
             d, s, f = missing[0]
             raise MissingFrameError(f"{self.pairs_path}: {len(missing)} pair frame(s) not in the frames manifest "
                                     f"{self.frames_path}, e.g. dataset {d} sequence {s} frame {f}")
+        used = self.frames.loc[sorted(keys)]
+        sz = used[["rgb_width", "rgb_height", "tir_width", "tir_height"]].astype("float64").to_numpy()
+        both = np.isfinite(sz).all(axis=1) & used["packing"].ne("side_by_side").to_numpy()
+        differ = np.flatnonzero(both & ((sz[:, 0] != sz[:, 2]) | (sz[:, 1] != sz[:, 3])))
+        if len(differ):
+            r = used.iloc[differ[0]]
+            raise size_mismatch(f"dataset {r['dataset']} sequence {r['sequence']} frame {r['frame']}, one of "
+                                f"{len(differ)} such frame(s) used by {self.pairs_path}; frames manifest "
+                                f"{self.frames_path}", sz[differ[0], :2].astype(int), sz[differ[0], 2:].astype(int),
+                                r["rgb_path"], r["tir_path"])
 
     def __len__(self) -> int:
         return self.samples_per_epoch
@@ -158,6 +219,10 @@ class PairDataset(Dataset):
         except (OSError, ValueError) as exc:
             raise MissingFrameError(f"cannot read frame {frame} of sequence {sequence} ({row.get('rgb_path')}, "
                                     f"{row.get('tir_path')}): {exc}") from exc
+        rgb, tir = imgs
+        if rgb is not None and tir is not None and rgb.shape[:2] != tir.shape[:2]:  # files changed since ingest
+            raise size_mismatch(f"dataset {dataset} sequence {sequence} frame {frame}, as decoded",
+                                rgb.shape[1::-1], tir.shape[1::-1], row.get("rgb_path"), row.get("tir_path"))
         if self.cache_frames > 0:
             self._cache[key] = imgs
             while len(self._cache) > self.cache_frames:

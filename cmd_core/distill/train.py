@@ -95,8 +95,8 @@ class DistillJob:
     teacher's recipe where None) and on what (``threads`` .. ``amp``)."""
 
     strategy: str | dict[str, Any]
-    pairs_path: str | Path
-    frames_path: str | Path
+    pairs_path: str | Path | list  # several (one per dataset): pooled, see pair_dataset.read_pooled_pairs
+    frames_path: str | Path | list  # the frames manifest of every pooled dataset
     teacher_checkpoint: str | Path
     out_dir: str | Path
     seed: int = 0
@@ -151,14 +151,15 @@ def build_distill_trainer(job: DistillJob) -> tuple[Trainer, dict[str, Any]]:
     scheduler = build_scheduler(optimizer, lr_step, job.lr_gamma)
     config = {"kind": "distill", "strategy": strat, "seed": seed, "epochs": epochs,
               "samples_per_epoch": samples, "batch_size": batch,
-              "teacher_checkpoint": str(job.teacher_checkpoint), "pairs": str(job.pairs_path),
-              "frames": str(job.frames_path), "teacher_preset": tcfg["preset"],
+              "teacher_checkpoint": str(job.teacher_checkpoint), "pairs": dataset.pairs_path,
+              "frames": dataset.frames_path, "teacher_preset": tcfg["preset"],
               "processing": {k: getattr(settings, k) for k in ("crop_size", "search_area_factor", "center_jitter",
                                                                "scale_jitter", "proposal_mode", "num_proposals")},
               "lr_groups": groups, "lr_step": lr_step, "lr_gamma": float(job.lr_gamma)}
-    log.info("distilling strategy %s (%s, pairs %s, %d pairs) seed %d on %s: %d thread(s), %d loader worker(s)",
-             strat["name"], strat["mode"], job.pairs_path, len(dataset.pairs), seed, dev, job.threads,
-             loader.num_workers)
+    per_dataset = dataset.pairs["dataset"].value_counts().sort_index()
+    log.info("distilling strategy %s (%s, pairs %s, %d pairs: %s) seed %d on %s: %d thread(s), %d loader worker(s)",
+             strat["name"], strat["mode"], dataset.pairs_path, len(dataset.pairs),
+             ", ".join(f"{d} {n}" for d, n in per_dataset.items()), seed, dev, job.threads, loader.num_workers)
     # the teacher's recipe unless given (cpu_demo clips: its from-scratch training spiked without)
     grad_clip = tcfg.get("grad_clip") if job.grad_clip is None else job.grad_clip
     config["grad_clip"] = grad_clip
@@ -169,12 +170,15 @@ def build_distill_trainer(job: DistillJob) -> tuple[Trainer, dict[str, Any]]:
     return trainer, config
 
 
-def distill(strategy: str | dict[str, Any], pairs_path: str | Path, frames_path: str | Path,
+def distill(strategy: str | dict[str, Any], pairs_path: str | Path | list, frames_path: str | Path | list,
             teacher_checkpoint: str | Path, out_dir: str | Path, seed: int = 0, epochs: int = 4,
             samples_per_epoch: int = 64, batch_size: int = 8, threads: int = 1, device: str | torch.device = "auto",
             final_path: str | Path | None = None, resume: bool = True, stop_after_epoch: int | None = None,
             keep_epoch_checkpoints: bool = True, **kwargs) -> dict[str, Any]:
     """Train one strategy with one seed; returns a summary (final checkpoint, wall time, last log row).
+
+    ``pairs_path`` / ``frames_path``: one manifest each, or lists (one per dataset) whose pairs are
+    pooled, each keeping its ``dataset`` (``distill.dataset`` as a list in the workflow).
 
     ``out_dir`` holds the per-epoch checkpoints (a rerun resumes from the newest), ``log.csv`` and
     ``loss.png``; ``final_path`` (default ``out_dir/checkpoint.pth``) gets the student weights once

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from .engine import TrackerEvaluation, evaluate_tracker
-from .protocols import Protocol, get_protocol
-from .readers import read_ground_truth, read_results, read_sequence_list
+from .protocols import VTUAV, Protocol, get_protocol
+from .readers import detect_gt_format, read_ground_truth, read_results, read_sequence_list
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ def evaluate_results(
     if isinstance(sequences, (str, Path)):
         sequences = read_sequence_list(sequences)
     modality = modality or ("both" if p.dual_gt else "infrared")
+    if (detect_gt_format(gt) if gt_format == "auto" else gt_format) == "vtuav" and p.frame_step != VTUAV.frame_step:
+        raise ValueError(f"{gt}: VTUAV ground truth annotates every {VTUAV.frame_step}th frame only; the {p.name} "
+                         "protocol would score the frames between as invalid ground truth (use --protocol vtuav)")
     ground_truth = read_ground_truth(gt, gt_format, sequences, modality=modality, column_prefix=column_prefix)
     seqs = list(sequences) if sequences else list(ground_truth)
     if not seqs:

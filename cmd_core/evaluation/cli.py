@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt-format", default="auto", choices=("auto", *GT_FORMATS), help="ground-truth layout (default: detect)")
     parser.add_argument("--gt-columns", default="gt_", metavar="PREFIX", help="manifest box column prefix (gt_, gt_tir_, gt_rgb_)")
     parser.add_argument("--modality", choices=("infrared", "visible", "both"), default=None,
-                        help="RGB-T ground truth to use (default: both for gtot, else infrared)")
+                        help="RGB-T ground truth to use (default: both for gtot and vtuav, else infrared)")
     parser.add_argument("--sequences", default=None, help="file with one sequence name per line (default: all in --gt)")
     parser.add_argument("--results", required=True, action="append", type=_named_dir, metavar="NAME=DIR",
                         help="a tracker's result folder; repeat for several trackers")

@@ -169,23 +169,31 @@ def _distance(d: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- alignment
 def _align(pred: Track, gt: Track, protocol: Protocol, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Apply the protocol's length rule to one sequence; returns pred, gt, gt2 of equal length."""
+    """Sample every ``frame_step``-th frame, then apply the protocol's length rule to one sequence;
+    returns pred, gt, gt2 of equal length."""
     p, g, g2 = pred.boxes, gt.boxes, gt.boxes2
     n_p, n_g = len(p), len(g)
     if n_p == 0:
         raise ValueError(f"{pred.source}: empty results file ({where}; the GT {gt.source} has {n_g} frames)")
+    step = protocol.frame_step
+    counts = f"{n_p} result lines but the GT {gt.source} has {n_g} frames"
+    if step > 1:  # only frames 0, step, 2*step ... are annotated and scored
+        p, g, g2 = p[::step], g[::step], None if g2 is None else g2[::step]
+        counts = (f"{n_p} result lines give {len(p)} scored frames (every {step}th from frame 0) but the GT "
+                  f"{gt.source} annotates {len(g)}")
+        n_p, n_g = len(p), len(g)
     if n_p != n_g:
         rule = protocol.length_rule
-        msg = f"{pred.source}: {n_p} result lines but the GT {gt.source} has {n_g} frames ({where})"
+        msg = f"{pred.source}: {counts} ({where})"
         if rule == "strict" or (rule == "truncate" and n_p < n_g):
             raise ValueError(msg + f"; the {protocol.name} protocol cannot score "
                              + ("fewer results than GT frames" if n_p < n_g else "a length mismatch"))
         if n_p > n_g:
             # the protocol's documented cut, but never silent: a truncated GT file looks like this
             p = p[:n_g]
-            log.warning("%s: %d result lines but the GT %s has %d frames (%s): the last %d result lines are "
-                        "not scored (%s protocol); check the GT file if it should have more lines",
-                        pred.source, n_p, gt.source, n_g, where, n_p - n_g, protocol.name)
+            log.warning("%s: %s (%s): the last %d %s are not scored (%s protocol); check the GT file if it "
+                        "should have more lines", pred.source, counts, where, n_p - n_g,
+                        "result lines" if step == 1 else "scored frames", protocol.name)
         elif rule == "pad_zeros":
             p = np.vstack([p, np.zeros((n_g - n_p, 4))])
             log.warning("%s: %d frames short of the GT; padded with zero boxes (pytracking rule)", pred.source, n_g - n_p)
@@ -326,7 +334,7 @@ def evaluate_tracker(
             raise FileNotFoundError(f"{tracker}: no result for sequence {s!r}")
         a, g, g2 = _align(results[s], ground_truth[s], p, f"tracker {tracker}, sequence {s}")
         pad = np.zeros(len(g), bool)
-        pad[len(results[s].boxes):] = True
+        pad[-(-len(results[s].boxes) // p.frame_step):] = True  # rows past the (sampled) results
         if a.shape[1] == 8:
             a = polygon_to_xywh(a, p.polygon)
         preds.append(a)

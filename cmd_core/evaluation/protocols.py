@@ -39,6 +39,8 @@ class Protocol:
 
     Fields, in the order the engine applies them:
 
+    - ``frame_step``: score only frames 0, step, 2*step ... of results and GT (a benchmark that
+      annotates every step-th frame, VTUAV: 10); 1 scores every frame.
     - ``length_rule``: results longer/shorter than the GT. ``"truncate"`` cuts longer results and
       rejects shorter ones (MATLAB toolkits would crash); ``"pad_zeros"`` cuts longer and pads
       shorter ones with zero boxes (pytracking); ``"min"`` cuts both to the shorter (got10k);
@@ -69,6 +71,7 @@ class Protocol:
 
     name: str = "custom"
     benchmark: str = "custom"
+    frame_step: int = 1
     length_rule: str = "truncate"
     pred_fix: str = "previous"
     first_frame_gt: bool = True
@@ -228,6 +231,32 @@ class GtotProtocol(Protocol):
     polygon: str = "gtot"
 
 
+@dataclass(frozen=True)
+class VtuavProtocol(Protocol):
+    """VTUAV toolkit (DUT-VTUAV calcPlotErr_TPR.m, calcRectInt.m, plot_ST.m; the LT subset runs the
+    same code). Only the annotated frames are scored: result rows 0, 10, 20 ... (``res(1:10:end)``)
+    against the annotation lines of rgb.txt and ir.txt. Pixel-inclusive IoU (right = x + w - 1, area
+    w*h), the max over the RGB and TIR GT; centre error = the min over the two of the distance between
+    centres x + w/2 (the toolkit reads the GT as corners x, y, x + w, y + h and takes their mean).
+    Success (MSR) = mean of the 21 points of the sequence-averaged curve over 0:0.05:1 ('>');
+    precision (MPR) = curve at 20 px of 0:1:50 ('<='), averaged over sequences. No normalized
+    precision, no first-frame rule, no validity mask, no replacement of bad boxes (NaN = failure);
+    8-value results become round([v1, v2, v3-v1, v6-v2]) (corner2rect.m); more sampled results than
+    annotation lines are cut, fewer rejected (the MATLAB code would crash)."""
+
+    name: str = "vtuav"
+    benchmark: str = "VTUAV"
+    frame_step: int = 10
+    pred_fix: str = "none"
+    first_frame_gt: bool = False
+    validity: str = "none"
+    center: str = "half"
+    norm: str | None = None
+    norm_score: str | None = None
+    dual_gt: bool = True
+    polygon: str = "gtot"
+
+
 LSOTB = LsotbProtocol()
 PTB = PtbProtocol()
 LASHER = LasherProtocol()
@@ -235,8 +264,10 @@ PYTRACKING = PytrackingProtocol()
 GOT10K_OTB = Got10kOtbProtocol()
 GOT10K_LASOT = Got10kLasotProtocol()
 GTOT = GtotProtocol()
+VTUAV = VtuavProtocol()
 
-PRESETS: dict[str, Protocol] = {p.name: p for p in (LSOTB, PTB, LASHER, PYTRACKING, GOT10K_OTB, GOT10K_LASOT, GTOT)}
+PRESETS: dict[str, Protocol] = {p.name: p for p in (LSOTB, PTB, LASHER, PYTRACKING, GOT10K_OTB, GOT10K_LASOT, GTOT,
+                                                    VTUAV)}
 
 
 def get_protocol(name: str | Protocol) -> Protocol:

@@ -36,7 +36,7 @@ LASHER_ATTRIBUTES = (
 )
 ATTRIBUTE_NAMES = {16: LSOTB_ATTRIBUTES, 10: PTB_ATTRIBUTES, 19: LASHER_ATTRIBUTES}
 
-GT_FORMATS = ("flat", "lsotb", "ptb", "lasher", "rgbt234", "gtot", "got10k", "lasot", "manifest")
+GT_FORMATS = ("flat", "lsotb", "ptb", "lasher", "rgbt234", "gtot", "got10k", "lasot", "vtuav", "manifest")
 
 
 # ------------------------------------------------------------------------------------ box files
@@ -179,6 +179,8 @@ def detect_gt_format(root: str | Path) -> str:
         return "gtot"
     if any(root.glob("*/infrared.txt")):
         return "rgbt234"
+    if any(root.glob("*/rgb.txt")) and any(root.glob("*/ir.txt")):
+        return "vtuav"
     if any(root.glob("*/groundtruth.txt")):
         return "got10k"
     if any(root.glob("*/*/groundtruth.txt")):
@@ -208,9 +210,12 @@ def read_ground_truth(
     ``anno/``), ``lasher`` (``gt/<seq>.txt``, or the dataset layout ``<seq>/infrared.txt``),
     ``rgbt234`` (``<seq>/visible.txt``, ``infrared.txt``), ``gtot`` (``[gt/]<seq>/groundTruth_v.txt``
     and ``_i.txt``, corners), ``got10k`` (``<seq>/groundtruth.txt``), ``lasot``
-    (``<class>/<seq>/groundtruth.txt``), ``manifest`` (a Parquet frame manifest, see
-    :func:`read_manifest_gt`). For RGB-T layouts ``modality`` picks ``infrared``, ``visible`` or
-    ``both`` (visible in ``boxes``, infrared in ``boxes2``; GTOT always reads both).
+    (``<class>/<seq>/groundtruth.txt``), ``vtuav`` (``<seq>/rgb.txt``, ``ir.txt``: line k + 1 is frame
+    10 k, spread to one row per frame with NaN rows between, see :func:`spread_sparse`), ``manifest``
+    (a Parquet frame manifest, see :func:`read_manifest_gt`). For RGB-T layouts ``modality`` picks
+    ``infrared``, ``visible`` or ``both`` (visible in ``boxes``, infrared in ``boxes2``; GTOT always
+    reads both; a frames manifest gives its ``gt_rgb_`` and ``gt_tir_`` boxes for ``both`` when it has
+    no ``column_prefix`` columns).
     Without ``sequences`` all sequences found are read, in sorted order.
     """
     root = Path(root)
@@ -218,7 +223,7 @@ def read_ground_truth(
     if fmt not in GT_FORMATS:
         raise ValueError(f"unknown ground-truth format {fmt!r}; choose one of {', '.join(GT_FORMATS)}")
     if fmt == "manifest":
-        return read_manifest_gt(root, sequences, column_prefix)
+        return read_manifest_gt(root, sequences, column_prefix, both=modality == "both")
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: ground-truth folder not found")
     if fmt == "lasher" and not (root / "gt").is_dir() and any(root.glob("*/infrared.txt")):
@@ -243,6 +248,20 @@ def read_ground_truth(
                 f = fi if modality == "infrared" else fv
                 out[s] = Track(read_boxes(f, polygon="bbox"), source=str(f))
         return out
+    if fmt == "vtuav":
+        from .protocols import VTUAV
+
+        names = sequences or sorted(p.parent.name for p in root.glob("*/rgb.txt"))
+        out = {}
+        for s in names:
+            fv, fi = root / s / "rgb.txt", root / s / "ir.txt"
+            if modality == "both":
+                boxes = spread_sparse(read_numbers(fv, (4,)), VTUAV.frame_step)
+                out[s] = Track(boxes, source=str(fv), boxes2=spread_sparse(read_numbers(fi, (4,)), VTUAV.frame_step))
+            else:
+                f = fi if modality == "infrared" else fv
+                out[s] = Track(spread_sparse(read_numbers(f, (4,)), VTUAV.frame_step), source=str(f))
+        return out
     if fmt in ("got10k", "lasot"):
         files = {p.parent.name: p for p in root.glob("*/groundtruth.txt")}
         files.update({p.parent.name: p for p in root.glob("*/*/groundtruth.txt")})
@@ -258,6 +277,14 @@ def read_ground_truth(
     return {s: Track(read_boxes(base / f"{s}.txt", polygon="bbox"), source=str(base / f"{s}.txt")) for s in names}
 
 
+def spread_sparse(boxes: np.ndarray, step: int) -> np.ndarray:
+    """Boxes annotating frames 0, step, 2*step ... as one row per frame up to the last annotated one,
+    NaN rows between (the readers' contract: one row per frame)."""
+    out = np.full(((len(boxes) - 1) * step + 1 if len(boxes) else 0, boxes.shape[1]), np.nan)
+    out[::step] = boxes
+    return out
+
+
 def _read_parquet(path: Path, columns: list[str] | None = None):
     """pandas.read_parquet with the file named when it is not Parquet (pyarrow does not name it)."""
     import pandas as pd
@@ -269,16 +296,21 @@ def _read_parquet(path: Path, columns: list[str] | None = None):
         raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
 
 
-def read_manifest_gt(path: str | Path, sequences: list[str] | None = None, column_prefix: str = "gt_") -> dict[str, Track]:
+def read_manifest_gt(path: str | Path, sequences: list[str] | None = None, column_prefix: str = "gt_",
+                     both: bool = False) -> dict[str, Track]:
     """Ground truth from a Parquet frame manifest: columns ``sequence``, ``frame`` (0-based) and
     ``{prefix}x, {prefix}y, {prefix}w, {prefix}h`` (0-based pixels, null where absent; the prefix
-    is e.g. ``gt_``, ``gt_tir_`` or ``gt_rgb_``). Frames missing from the table become NaN rows."""
+    is e.g. ``gt_``, ``gt_tir_`` or ``gt_rgb_``). Frames missing from the table become NaN rows.
+    With ``both``, a manifest without ``{prefix}`` columns but with ``gt_rgb_`` and ``gt_tir_`` ones
+    (a frames manifest) gives the RGB boxes in ``boxes`` and the TIR ones in ``boxes2``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: manifest not found")
-    cols = [f"{column_prefix}{c}" for c in "xywh"]
     df = _read_parquet(path)
-    absent = [c for c in ["sequence", "frame", *cols] if c not in df.columns]
+    prefixes = [column_prefix]
+    if both and not _has_boxes(df, column_prefix) and _has_boxes(df, "gt_rgb_") and _has_boxes(df, "gt_tir_"):
+        prefixes = ["gt_rgb_", "gt_tir_"]
+    absent = [c for c in ["sequence", "frame", *(f"{prefixes[0]}{c}" for c in "xywh")] if c not in df.columns]
     if absent:
         raise ValueError(f"{path}: manifest lacks columns {absent} (column prefix {column_prefix!r})")
     out = {}
@@ -290,10 +322,17 @@ def read_manifest_gt(path: str | Path, sequences: list[str] | None = None, colum
         frames = g["frame"].to_numpy(np.int64)
         if (frames < 0).any() or len(np.unique(frames)) != len(frames):
             raise ValueError(f"{path}: sequence {s!r} has negative or duplicate frame numbers")
-        boxes = np.full((int(frames.max()) + 1, 4), np.nan)
-        boxes[frames] = g[cols].to_numpy(np.float64, na_value=np.nan)
-        out[s] = Track(boxes, source=f"{path}[{s}]")
+        tracks = []
+        for prefix in prefixes:
+            boxes = np.full((int(frames.max()) + 1, 4), np.nan)
+            boxes[frames] = g[[f"{prefix}{c}" for c in "xywh"]].to_numpy(np.float64, na_value=np.nan)
+            tracks.append(boxes)
+        out[s] = Track(tracks[0], source=f"{path}[{s}]", boxes2=tracks[1] if len(tracks) > 1 else None)
     return out
+
+
+def _has_boxes(df, prefix: str) -> bool:
+    return all(f"{prefix}{c}" in df.columns for c in "xywh")
 
 
 def read_manifest_attributes(path: str | Path, sequences: list[str]):

@@ -24,8 +24,11 @@ from .tables import (
     ClaimResult,
     ablation_markdown,
     ablation_table,
+    benchmark_checks,
+    benchmark_sentences,
     claim_check,
     claim_checks,
+    collapsed_students,
     comparison_markdown,
     comparison_table,
     read_scores,
@@ -35,8 +38,9 @@ from .tables import (
 )
 
 __all__ = [
-    "CLAIM_MARGIN_PTS", "KINDS", "ClaimResult", "ablation_markdown", "ablation_table", "claim_check",
-    "claim_checks", "compare", "comparison_markdown", "comparison_table", "curves_from_scores",
+    "CLAIM_MARGIN_PTS", "KINDS", "ClaimResult", "ablation_markdown", "ablation_table", "benchmark_checks",
+    "benchmark_sentences", "claim_check",
+    "claim_checks", "collapsed_students", "compare", "comparison_markdown", "comparison_table", "curves_from_scores",
     "evaluations_from_curves", "per_attribute_from_scores", "per_attribute_markdown", "per_attribute_table",
     "plot_eval_set_curves", "plot_loss_curves", "plot_success_bars", "read_curves", "read_per_attribute",
     "read_scores", "read_training_log", "rgb_teacher_checks", "validate_scores", "write_per_attribute", "write_tables",

@@ -30,12 +30,19 @@ KINDS = ("teacher", "distilled", "supervised_upper_bound", "baseline", "rgb_refe
          "teacher_ablation", "rgb_ablation")
 METRICS = ("success", "precision", "norm_precision")
 REQUIRED = ("eval_set", "tracker", "kind", "success", "precision", "norm_precision")
-OPTIONAL = ("strategy", "seed", "pair_method", "component", "teacher_seed")
+OPTIONAL = ("strategy", "seed", "pair_method", "component", "teacher_seed", "backbone", "epochs", "samples_per_epoch")
 UPPER_BOUND_MARK = "†"
 KIND_LABELS = {"supervised_upper_bound": "supervised upper bound (TIR labels)",  # the Kind column of comparison.md
                "rgb_reference": "reference: RGB frames", "rgb_baseline": "baseline, RGB frames",
                "teacher_ablation": "ablation: no pretraining", "rgb_ablation": "ablation: no pretraining, RGB frames"}
 CLAIM_MARGIN_PTS = 3.0
+# A claim resting on fewer seeds of the best strategy or fewer sequences of the evaluation set is
+# unresolved: one seed measures no training spread, and a handful of sequences no test spread.
+CLAIM_MIN_SEEDS = 2
+CLAIM_MIN_SEQUENCES = 5
+# A student more than this many success points below the teacher it was distilled from has collapsed.
+COLLAPSE_PTS = 5.0
+VERDICTS = ("holds", "fails", "unresolved")
 
 
 # ----------------------------------------------------------------------------- input
@@ -142,13 +149,16 @@ def comparison_table(scores: pd.DataFrame, per_seq: pd.DataFrame | None = None) 
 @dataclass
 class ClaimResult:
     """Does the best distillation strategy beat the teacher by >= margin points of success AUC
-    (mean over seeds) on ``eval_set``? ``seed_*`` give the spread of the per-seed differences,
-    ``diff_ci_*`` the paired bootstrap interval over sequences (NaN without per-sequence scores).
-    The teacher is the one the strategy was distilled from where the scores say so
-    (``teacher_seed``), else the mean of the teacher's seeds."""
+    (mean over seeds) on ``eval_set``? ``verdict`` is ``holds`` / ``fails`` by ``meets_margin``, or
+    ``unresolved`` (with ``reason``) when the best strategy has fewer than ``CLAIM_MIN_SEEDS`` seeds or
+    the set fewer than ``CLAIM_MIN_SEQUENCES`` sequences (unknown without per-sequence scores).
+    ``seed_*`` give the spread of the per-seed differences, ``diff_ci_*`` the paired bootstrap interval
+    over sequences (NaN without per-sequence scores). The teacher is the one the strategy was distilled
+    from where the scores say so (``teacher_seed``), else the mean of the teacher's seeds."""
 
     eval_set: str
-    holds: bool
+    verdict: str
+    meets_margin: bool
     margin_pts: float
     best_tracker: str
     best_strategy: str | None
@@ -169,6 +179,12 @@ class ClaimResult:
     diff_ci_high_pts: float = math.nan
     baseline_diff_ci_low_pts: float = math.nan
     baseline_diff_ci_high_pts: float = math.nan
+    reason: str = ""
+
+    @property
+    def holds(self) -> bool:
+        """The claim holds: the margin is met on enough seeds and sequences."""
+        return self.verdict == "holds"
 
     @property
     def beats_baselines(self) -> bool | None:
@@ -178,10 +194,12 @@ class ClaimResult:
         return bool(round((self.best_success_mean - self.best_baseline_success) * 100.0, 9) > 0)
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "beats_baselines": self.beats_baselines}
+        return {**asdict(self), "holds": self.holds, "beats_baselines": self.beats_baselines}
 
     def sentence(self) -> str:
-        verdict = "HOLDS" if self.holds else "DOES NOT HOLD"
+        verdict = {"holds": "HOLDS", "fails": "DOES NOT HOLD"}.get(
+            self.verdict, f"UNRESOLVED: {self.reason}; the difference {'would' if self.meets_margin else 'would not'} "
+                          "clear the margin")
         spread = (f"seed spread: std {self.seed_std_pts:.2f} pts, per-seed differences "
                   f"{self.seed_diff_min_pts:+.2f} .. {self.seed_diff_max_pts:+.2f} pts"
                   if self.n_seeds > 1 else "a single seed: no spread measured")
@@ -215,11 +233,26 @@ def _parent_teacher(sub: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame
     return teacher, f"mean of {len(teacher)} teacher seed(s)" if len(teacher) > 1 else "the teacher"
 
 
+def _thin_evidence(n_seeds: int, n_sequences: int | None, min_seeds: int, min_sequences: int) -> str:
+    """Why a claim on this many seeds and sequences (None: unknown) is unresolved; "" if it is not."""
+    parts = []
+    if n_seeds < min_seeds:
+        parts.append(f"{n_seeds} seed(s) of the best strategy (needs >= {min_seeds})")
+    if n_sequences is None:
+        parts.append("the number of sequences is unknown (no per-sequence scores)")
+    elif n_sequences < min_sequences:
+        parts.append(f"{n_sequences} sequence(s) in the evaluation set (needs >= {min_sequences})")
+    return "; ".join(parts)
+
+
 def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_MARGIN_PTS,
-                per_seq: pd.DataFrame | None = None) -> ClaimResult:
+                per_seq: pd.DataFrame | None = None, min_seeds: int = CLAIM_MIN_SEEDS,
+                min_sequences: int = CLAIM_MIN_SEQUENCES) -> ClaimResult:
     """Compare the distilled tracker with the best mean success on ``eval_set`` with the teacher
     it was distilled from (see :func:`_parent_teacher`); with ``per_seq``, also the paired intervals
-    over sequences against that teacher and against the best classic baseline.
+    over sequences against that teacher and against the best classic baseline. Fewer than
+    ``min_seeds`` seeds of that tracker or fewer than ``min_sequences`` sequences it shares with the
+    teacher (unknown without ``per_seq``) make the verdict ``unresolved``.
 
     The difference is rounded to 1e-9 points before the comparison so that float noise in
     (0.53 - 0.50) * 100 does not decide the verdict.
@@ -249,8 +282,12 @@ def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_M
         vs_teacher = paired_difference(mine, sequence_means(per_seq, eval_set, teacher_name, seeds or None))
         if len(base):
             vs_base = paired_difference(mine, sequence_means(per_seq, eval_set, base.index[0]))
+    meets = bool(round(diff, 9) >= margin_pts)
+    reason = _thin_evidence(len(rows), vs_teacher.n_sequences if per_seq is not None else None, min_seeds,
+                            min_sequences)
     return ClaimResult(
-        eval_set=eval_set, holds=bool(round(diff, 9) >= margin_pts), margin_pts=float(margin_pts),
+        eval_set=eval_set, verdict="unresolved" if reason else ("holds" if meets else "fails"), meets_margin=meets,
+        reason=reason, margin_pts=float(margin_pts),
         best_tracker=best, best_strategy=None if pd.isna(strat) else str(strat), n_seeds=len(rows),
         best_success_mean=float(means.iloc[0]), best_success_std=float(rows["success"].std(ddof=1)),
         teacher_success=teacher, diff_pts=float(diff), seed_diffs_pts=[float(v) for v in seed_diffs],
@@ -265,11 +302,57 @@ def claim_check(scores: pd.DataFrame, eval_set: str, margin_pts: float = CLAIM_M
 
 
 def claim_checks(scores: pd.DataFrame, margin_pts: float = CLAIM_MARGIN_PTS,
-                 per_seq: pd.DataFrame | None = None) -> list[ClaimResult]:
-    """:func:`claim_check` for every evaluation set that has a distilled tracker."""
+                 per_seq: pd.DataFrame | None = None, **limits) -> list[ClaimResult]:
+    """:func:`claim_check` for every evaluation set that has a distilled tracker (``limits``:
+    ``min_seeds``, ``min_sequences``)."""
     df = validate_scores(scores)
     sets = sorted(df.loc[df["kind"] == "distilled", "eval_set"].unique())
-    return [claim_check(df, e, margin_pts, per_seq) for e in sets]
+    return [claim_check(df, e, margin_pts, per_seq, **limits) for e in sets]
+
+
+# ----------------------------------------------------------------------------- collapsed students
+COLLAPSE_COLUMNS = ["eval_set", "tracker", "strategy", "seed", "success", "teacher_success", "d_success_pts",
+                    "component", "backbone", "pair_method", "epochs", "samples_per_epoch"]
+
+
+def collapsed_students(scores: pd.DataFrame, threshold_pts: float = COLLAPSE_PTS) -> pd.DataFrame:
+    """Every distilled run (one seed on one evaluation set) more than ``threshold_pts`` points of
+    success below the teacher it was distilled from (see :func:`_parent_teacher`), with what it
+    trained (components, backbone, pair method, epochs x samples per epoch, seed); worst first."""
+    df = validate_scores(scores)
+    rows = []
+    for (e, _), runs in df[df["kind"] == "distilled"].groupby(["eval_set", "tracker"], sort=True):
+        parent, _ = _parent_teacher(df[df["eval_set"] == e], runs)
+        if parent.empty:
+            continue
+        teacher = float(parent["success"].mean())
+        for r in runs.to_dict("records"):
+            d = (r["success"] - teacher) * 100.0
+            if round(d, 9) < -threshold_pts:
+                rows.append({**{c: r.get(c) for c in COLLAPSE_COLUMNS}, "teacher_success": teacher, "d_success_pts": d})
+    out = pd.DataFrame(rows, columns=COLLAPSE_COLUMNS)
+    return out.sort_values("d_success_pts", kind="stable").reset_index(drop=True)
+
+
+def _cell(v) -> str:
+    return "–" if v is None or pd.isna(v) else (f"{v:g}" if isinstance(v, float) else str(v))
+
+
+def collapsed_markdown(collapsed: pd.DataFrame, threshold_pts: float = COLLAPSE_PTS) -> list[str]:
+    """The "Collapsed students" section of comparison.md (a line saying none when it is empty)."""
+    lines = ["## Collapsed students", ""]
+    if collapsed.empty:
+        return lines + [f"No distilled run falls more than {threshold_pts:g} points of success below its teacher.", ""]
+    rows = [[str(r.eval_set), str(r.tracker), _cell(r.seed), f"{r.success:.3f}", f"{r.teacher_success:.3f}",
+             f"{r.d_success_pts:+.1f}", _cell(r.component), _cell(r.backbone), _cell(r.pair_method),
+             "–" if pd.isna(r.epochs) else f"{_cell(r.epochs)} x {_cell(r.samples_per_epoch)}"]
+            for r in collapsed.itertuples()]
+    head = ["Eval set", "Tracker", "Seed", "Success", "Teacher", "Δ success", "Components", "Backbone", "Pairs",
+            "Samples (epochs x per epoch)"]
+    return lines + [f"Distilled runs more than {threshold_pts:g} points of success below the teacher they were "
+                    "distilled from (one row per seed and evaluation set), and what each trained. A student that "
+                    "loses this much to its own teacher has been broken by training; its row above is not a "
+                    "measure of distillation.", "", markdown_table(rows, head, n_text=2), ""]
 
 
 # ----------------------------------------------------------------------------- ablations
@@ -373,10 +456,82 @@ def rgb_teacher_checks(comp: pd.DataFrame, per_seq: pd.DataFrame | None = None) 
     return out
 
 
+# ----------------------------------------------------------------------------- can the benchmark see distillation?
+HEADROOM_MIN_PTS = 5.0  # the supervised TIR bound must beat the teacher by this much on TIR frames
+MODALITY_GAP_MIN_PTS = 5.0  # the teacher must score this much higher on the RGB frames of a paired set
+HEADROOM_SHARE_MIN = 0.4  # the best strategy must close this share of the headroom
+BENCHMARK_COLUMNS = ["eval_set", "check", "a", "b", "a_success", "b_success", "diff_pts", "ci_low_pts", "ci_high_pts",
+                     "n_sequences", "needed_pts", "verdict", "best_strategy", "headroom_closed"]
+
+
+def _series(per_seq: pd.DataFrame, eval_set: str, row: pd.Series) -> pd.Series:
+    return sequence_means(per_seq, eval_set, row["tracker"])
+
+
+def benchmark_checks(comp: pd.DataFrame, per_seq: pd.DataFrame) -> pd.DataFrame:
+    """Whether the evaluation sets can show what distillation does, one row per set and check:
+
+    - ``headroom``: the supervised TIR bound (TIR labels) minus the teacher on the TIR frames; it
+      holds when the difference is at least HEADROOM_MIN_PTS with its paired interval above 0.
+      ``headroom_closed`` is the share of it the best distilled tracker closes;
+    - ``modality_gap``: the teacher on the RGB frames of a paired set (rgb_reference) minus the
+      teacher on its TIR frames, at least MODALITY_GAP_MIN_PTS with the interval above 0.
+
+    Differences are in points over the sequences both have, the trackers' seeds averaged."""
+    rows = []
+    for e, sub in comp.groupby("eval_set", sort=True):
+        teacher = sub[sub["kind"] == "teacher"]
+        if teacher.empty:
+            continue
+        t = teacher.iloc[0]
+        mine = _series(per_seq, e, t)
+        checks = [("headroom", sub[sub["kind"] == "supervised_upper_bound"], HEADROOM_MIN_PTS),
+                  ("modality_gap", sub[sub["kind"] == "rgb_reference"], MODALITY_GAP_MIN_PTS)]
+        for check, other, needed in checks:
+            if other.empty:
+                continue
+            o = other.iloc[0]
+            d = paired_difference(_series(per_seq, e, o), mine)
+            ok = round(d.mean_pts, 9) >= needed and d.low_pts > 0
+            row = {"eval_set": e, "check": check, "a": o["tracker"], "b": t["tracker"], "a_success": o["success_mean"],
+                   "b_success": t["success_mean"], "diff_pts": d.mean_pts, "ci_low_pts": d.low_pts,
+                   "ci_high_pts": d.high_pts, "n_sequences": d.n_sequences, "needed_pts": needed,
+                   "verdict": "holds" if ok else "fails", "best_strategy": None, "headroom_closed": math.nan}
+            dist = sub[sub["kind"] == "distilled"]
+            if check == "headroom" and not dist.empty and d.mean_pts > 0:
+                best = dist.sort_values("success_mean", ascending=False, kind="stable").iloc[0]
+                row["best_strategy"] = best["tracker"]
+                row["headroom_closed"] = 100.0 * 100.0 * (best["success_mean"] - t["success_mean"]) / d.mean_pts  # %
+            rows.append(row)
+    return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)
+
+
+def benchmark_sentences(checks: pd.DataFrame) -> list[str]:
+    """One sentence per row of :func:`benchmark_checks`."""
+    out = []
+    what = {"headroom": "headroom: the supervised TIR bound (TIR labels) {a} {as_:.3f} against the teacher {b} {bs:.3f} "
+                        "on TIR frames",
+            "modality_gap": "modality gap: the teacher on RGB frames {as_:.3f} against the same teacher on TIR frames "
+                            "{bs:.3f}"}
+    for r in checks.itertuples():
+        text = (f"{r.eval_set}: " + what[r.check].format(a=r.a, b=r.b, as_=r.a_success, bs=r.b_success)
+                + f": {r.diff_pts:+.1f}{_ci(r.ci_low_pts, r.ci_high_pts)} points over {r.n_sequences} sequences, "
+                f"needed >= +{r.needed_pts:g} with the interval above 0 -> {r.verdict.upper()}")
+        if r.check == "headroom" and r.best_strategy is not None:
+            text += (f"; the best distilled tracker {r.best_strategy} closes {r.headroom_closed:.0f} % of it "
+                     f"(needed >= {100 * HEADROOM_SHARE_MIN:.0f} %)")
+        elif r.check == "headroom" and r.verdict == "fails":
+            text += "; this set cannot reward a TIR adaptation smaller than the bound's lead"
+        out.append(text + ".")
+    return out
+
+
 def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = None,
-                        per_seq: pd.DataFrame | None = None) -> str:
+                        per_seq: pd.DataFrame | None = None, collapsed: pd.DataFrame | None = None,
+                        checks: pd.DataFrame | None = None) -> str:
     """Markdown: one table per evaluation set, the teacher against the baselines, the claim checks,
-    and the footnote. The SE column and the intervals appear when ``comp`` has sequence statistics."""
+    the collapsed students (``collapsed``, from :func:`collapsed_students`) and the footnote. The SE
+    column and the intervals appear when ``comp`` has sequence statistics."""
     has_norm = comp["norm_precision_mean"].notna().any()
     has_seq = "success_se_pts" in comp.columns and comp["success_se_pts"].notna().any()
     lines = ["# Comparison with the RGB teacher", ""]
@@ -405,9 +560,14 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
     if teacher_checks:
         lines += ["## The teacher against the classic baselines on RGB frames", ""]
         lines += [f"- {t}" for t in teacher_checks] + [""]
+    if checks is not None and not checks.empty:
+        lines += ["## Can this benchmark see distillation?", ""]
+        lines += [f"- {t}" for t in benchmark_sentences(checks)] + [""]
     if claims:
         lines += ["## Claim check", ""]
         lines += [f"- {c.sentence()}" for c in claims] + [""]
+    if collapsed is not None:
+        lines += collapsed_markdown(collapsed)
     lines += ["---", "", COMPARISON_FOOTNOTE + (SEQUENCE_FOOTNOTE if has_seq else ""), ""]
     return "\n".join(lines)
 
@@ -440,8 +600,8 @@ def ablation_markdown(table: pd.DataFrame, by: str, teacher: pd.Series | None = 
 # ----------------------------------------------------------------------------- writing
 def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: float = CLAIM_MARGIN_PTS,
                  per_seq: pd.DataFrame | None = None) -> dict[str, Path]:
-    """Write comparison.csv/.md, ablation_pairs.csv/.md, ablation_components.csv/.md and
-    claim.csv into ``out_dir``; returns {name: path}. ``per_seq`` (per-sequence success) adds the
+    """Write comparison.csv/.md, ablation_pairs.csv/.md, ablation_components.csv/.md, claim.csv and
+    (with ``per_seq``) benchmark_checks.csv into ``out_dir``; returns {name: path}. ``per_seq`` (per-sequence success) adds the
     standard errors and paired intervals."""
     out = Path(out_dir)
     df = validate_scores(scores)
@@ -452,14 +612,19 @@ def write_tables(scores: pd.DataFrame, out_dir: str | os.PathLike, margin_pts: f
     paths["comparison.csv"] = out / "comparison.csv"
     write_csv(comp, paths["comparison.csv"])
     paths["comparison.md"] = out / "comparison.md"
-    write_text(paths["comparison.md"], comparison_markdown(comp, claims, per_seq))
+    collapsed = collapsed_students(df) if (df["kind"] == "distilled").any() else None
+    checks = benchmark_checks(comp, per_seq) if per_seq is not None else None
+    write_text(paths["comparison.md"], comparison_markdown(comp, claims, per_seq, collapsed, checks))
+    if checks is not None:
+        paths["benchmark_checks.csv"] = out / "benchmark_checks.csv"
+        write_csv(checks, paths["benchmark_checks.csv"])
     for by, stem in (("pair_method", "ablation_pairs"), ("component", "ablation_components")):
         tab = ablation_table(df, by)
         write_csv(tab, out / f"{stem}.csv")
         write_text(out / f"{stem}.md", ablation_markdown(tab, by, teacher))
         paths[f"{stem}.csv"], paths[f"{stem}.md"] = out / f"{stem}.csv", out / f"{stem}.md"
     claim_df = pd.DataFrame([{**c.as_dict(), "seed_diffs_pts": " ".join(f"{v:.4f}" for v in c.seed_diffs_pts)} for c in claims],
-                            columns=list(ClaimResult.__dataclass_fields__))
+                            columns=[*ClaimResult.__dataclass_fields__, "holds"])
     paths["claim.csv"] = out / "claim.csv"
     write_csv(claim_df, paths["claim.csv"])
     for c in claims:

@@ -7,6 +7,12 @@ their order depend only on the manifest, the settings and the seed.
 
 Every used frame is accounted for in the summary: it gave pairs (from its own boxes or from the
 random fallback, counted), or it is counted under `frames_without_pairs` with the reason.
+
+A pair box is one pixel box in both modalities, so a frame whose RGB and TIR images differ in size
+gives no pairs: on_error "fail" stops with an error naming both sizes and files, "skip" counts it
+under "RGB/TIR size mismatch" (the same rule as `cmd_core.distill.pair_dataset`). Temporal pairs
+and tracklets never leave their sequence: a still ingested as a one-frame sequence
+(`generic_pairs` with `stills=true`) only gives same-instant pairs.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from .scene import Scene, sample_scene
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"
 MARKER = "synth.json"
 
 

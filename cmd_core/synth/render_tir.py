@@ -6,6 +6,17 @@ colour): a cold colour twin vanishes, a camouflaged hot target stands out, and w
 temperature approaches its surroundings (crossover) it fades. AGC maps the frame's temperature range
 (robust percentiles, smoothed over time, with occasional gain jumps) to 8 bits, so the same object
 changes grey level when something hot enters the view.
+
+Since generator 1.2.0 two sensor-and-weather effects are drawn per sequence, from the sensor's own
+seed (so the scene draws and every RGB frame stay as they were), both calibrated on real aligned
+RGB-T pairs with `cmd-tir gap` (README, "How far is my TIR data from my RGB data?"):
+- a thermal contrast scale (0.3-0.75) on every object's difference to its surround: humidity, wind,
+  clothing and paint bring real objects much closer to the background than their core temperature
+  says (synthetic targets stood out twice as much as PTB-TIR's: contrast 1.4-1.8 against 0.75);
+- fine heat structure that the visible image does not show (moisture, sun flecks, emissivity), and
+  digital detail enhancement (DDE), the high-pass boost of uncooled cores (FLIR's DDE): real TIR has
+  two to four times the high-frequency share the plain optics gave (0.036-0.087 against 0.02), and
+  its edges follow the visible ones less than DDE alone would make them.
 """
 
 from __future__ import annotations
@@ -37,6 +48,14 @@ class TIRRenderer:
             trng = np.random.default_rng([o.texture_seed, 2])
             self.textures[o.object_id] = 0.5 * fbm(trng, 32, 32, 10, octaves=2)
         self.noise = NoiseBank(np.random.default_rng([s.fpn_seed, 2]), (h, w))
+        look = np.random.default_rng([s.fpn_seed, 3])
+        self.contrast_scale = float(look.uniform(0.3, 0.75))
+        self.dde_gain = float(look.uniform(0.3, 1.0))
+        self.dde_sigma = float(look.uniform(1.5, 3.0) * max(1.0, w / 320))
+        # fine heat structure the visible image does not show (moisture, sun flecks, surface emissivity)
+        wh, ww = world.temp.shape
+        grain = float(look.uniform(0.8, 2.0)) * fbm(look, wh, ww, 4.0 * max(1.0, w / 320), octaves=2)
+        self.world_temp = world.temp + grain
         self.lo: float | None = None
         self.hi: float | None = None
         self._bg_cache: tuple[bytes, np.ndarray, np.ndarray] | None = None
@@ -46,7 +65,7 @@ class TIRRenderer:
         key = mat.tobytes()
         if self._bg_cache is None or self._bg_cache[0] != key:
             size = (self.scene.width, self.scene.height)
-            bg = cv2.warpAffine(self.world.temp, mat, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+            bg = cv2.warpAffine(self.world_temp, mat, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
             occ = cv2.warpAffine(self.world.occ_temp, mat, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
             self._bg_cache = (key, bg, occ)
         return self._bg_cache[1].copy(), self._bg_cache[2]
@@ -65,12 +84,13 @@ class TIRRenderer:
             m = r.labels > 0
             local = temp[y0:y1, x0:x1]
             ref = float(np.median(local[~m])) if (~m).any() else float(local.mean())
-            temps = ref + (o.temps - ref) * float(o.contrast[fr.t])
+            k = float(o.contrast[fr.t]) * self.contrast_scale
+            temps = ref + (o.temps - ref) * k
             lut = np.concatenate([[0.0], temps]).astype(np.float32)
             hh, ww = r.labels.shape
             tex = cv2.resize(self.textures[r.object_id], (ww, hh), interpolation=cv2.INTER_LINEAR)
             seen = fr.owner[y0:y1, x0:x1] == r.object_id + 1
-            local[seen] = lut[r.labels][seen] + tex[seen] * float(o.contrast[fr.t])
+            local[seen] = lut[r.labels][seen] + tex[seen] * k
             if r.blur != (0.0, 0.0):
                 motion_blur(temp, r, (sc.height, sc.width))
         occ = fr.owner == -1
@@ -99,6 +119,8 @@ class TIRRenderer:
         np.clip(x, 0.0, 1.0, out=x)
         if s.gamma != 1.0:
             cv2.pow(x, s.gamma, x)
+        x += np.float32(self.dde_gain) * (x - cv2.GaussianBlur(x, (0, 0), self.dde_sigma))
+        np.clip(x, 0.0, 1.0, out=x)
         img = x * np.float32(235.0)
         img += self.fixed
         img += self.noise.sample() * np.float32(s.noise)

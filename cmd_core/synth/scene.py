@@ -26,14 +26,17 @@ SCENARIOS = ("colour_twin", "thermal_twin", "crossover", "occlusion", "camouflag
              "out_of_view", "fast_motion", "scale_change", "agc_jump")
 
 # Probability of each scenario per split (labelled evaluation splits are made harder on purpose).
+# Since generator 1.2.0 the paired and TIR splits follow real RGB-T video: look-alikes of one class are
+# common in TIR (same temperature) and rare in RGB (same colours), and targets seldom wear the
+# background's colours; rgb_train (the teacher's data) is unchanged.
 _SCENARIO_P = {
     "rgb_train": dict(colour_twin=0.2, thermal_twin=0.1, crossover=0.0, occlusion=0.3, camouflage=0.1,
                       out_of_view=0.15, fast_motion=0.15, scale_change=0.3, agc_jump=0.0),
-    "rgbt_train": dict(colour_twin=0.25, thermal_twin=0.25, crossover=0.2, occlusion=0.3, camouflage=0.2,
+    "rgbt_train": dict(colour_twin=0.1, thermal_twin=0.4, crossover=0.2, occlusion=0.3, camouflage=0.05,
                        out_of_view=0.15, fast_motion=0.15, scale_change=0.3, agc_jump=0.2),
-    "tir_eval": dict(colour_twin=0.3, thermal_twin=0.4, crossover=0.4, occlusion=0.4, camouflage=0.2,
+    "tir_eval": dict(colour_twin=0.15, thermal_twin=0.55, crossover=0.4, occlusion=0.4, camouflage=0.1,
                      out_of_view=0.2, fast_motion=0.2, scale_change=0.35, agc_jump=0.3),
-    "rgbt_eval": dict(colour_twin=0.4, thermal_twin=0.4, crossover=0.4, occlusion=0.4, camouflage=0.3,
+    "rgbt_eval": dict(colour_twin=0.15, thermal_twin=0.55, crossover=0.4, occlusion=0.4, camouflage=0.1,
                       out_of_view=0.2, fast_motion=0.2, scale_change=0.35, agc_jump=0.3),
 }
 _CAMERA_P = (0.35, 0.25, 0.2, 0.2)

@@ -12,6 +12,7 @@ import os
 from cmd_core.config_schema import (
     dataset_registry,
     purpose_dataset,
+    purpose_datasets,
     resolve_strategies,
     validate_config,
 )
@@ -65,6 +66,23 @@ def ingest_targets():
         f"{RESULTS}/tables/datasets.md",
         expand(f"{RESULTS}/plots/{{dataset}}_samples.png", dataset=DATASETS),
     ]
+
+
+# ----------------------------------------------------------------------------- modality gap
+# Every dataset with a TIR side, plus the reference sets (real data) it is checked against.
+GAP = config["gap"]
+if set(GAP["references"]) - set(DATASETS):
+    raise ValueError(
+        "config gap.references names no configured dataset: "
+        + ", ".join(sorted(set(GAP["references"]) - set(DATASETS)))
+    )
+GAP_DATASETS = list(dict.fromkeys(datasets_of("distill", "eval_tir", "eval_rgbt") + list(GAP["references"])))
+
+
+def gap_targets():
+    if not GAP["enabled"] or not GAP_DATASETS:
+        return []
+    return [f"{RESULTS}/tables/gap.md", f"{RESULTS}/plots/gap.png"]
 
 
 # ----------------------------------------------------------------------------- pairs
@@ -167,8 +185,9 @@ DISTILL_STRATEGIES = resolve_strategies(DISTILL["strategies"], PAIRS_METHODS) if
 DISTILL_DIR = f"{RESULTS}/models/distill"
 SUPERVISED_TIR_DIR = f"{RESULTS}/models/supervised_tir"
 # The datasets are looked up only when the experiment runs (nothing else needs them).
+# DISTILL_DATASET: the list of distill datasets (distill.dataset: one name or a list, pooled), or None.
 DISTILL_DATASET = (
-    purpose_dataset(DATASETS, "distill", DISTILL["dataset"], "distill.dataset")
+    purpose_datasets(DATASETS, "distill", DISTILL["dataset"], "distill.dataset")
     if EXPERIMENT["enabled"] and DISTILL_STRATEGIES
     else None
 )
@@ -193,14 +212,16 @@ def supervised_tir_checkpoint(seed):
 
 
 def distill_inputs(wildcards):
-    """The teacher, the pair manifest of the strategy's pair method and the frames of the distill dataset."""
-    dataset = DISTILL_DATASET or purpose_dataset(
+    """The teacher, and per distill dataset (pooled when distill.dataset is a list) the pair manifest
+    of the strategy's pair method and the frames manifest, in the same order."""
+    datasets = DISTILL_DATASET or purpose_datasets(
         DATASETS, "distill", DISTILL["dataset"], "distill.dataset", required=True
     )
+    method = DISTILL_STRATEGIES[wildcards.strategy]["pairs"]
     return {
         "teacher": TEACHER_CHECKPOINT,
-        "pairs": pairs_file(dataset, DISTILL_STRATEGIES[wildcards.strategy]["pairs"]),
-        "frames": manifest(dataset, "frames"),
+        "pairs": [pairs_file(d, method) for d in datasets],
+        "frames": [manifest(d, "frames") for d in datasets],
     }
 
 
@@ -225,7 +246,7 @@ def distill_targets():
                 f"{distill_dir(s, seed)}/{name}" for seed in DISTILL_SEEDS for name in ("checkpoint.pth", "log.csv")
             ]
     if SUPERVISED_TIR_DATASET:
-        targets += [supervised_tir_checkpoint(seed) for seed in DISTILL_SEEDS]
+        targets += [supervised_tir_checkpoint(seed) for seed in SUPERVISED_TIR["seeds"]]
     return targets
 
 
@@ -299,11 +320,14 @@ def _experiment_trackers():
                     seed=seed,
                     pair_method=spec["pairs"],
                     component="+".join(sorted(spec["components"])),
+                    backbone=spec["backbone"],
+                    epochs=DISTILL["epochs"],
+                    samples_per_epoch=DISTILL["samples_per_epoch"],
                     train_log=f"{distill_dir(strategy, seed)}/log.csv",
                     teacher_seed=seed_of_teacher,
                 )
     if SUPERVISED_TIR_DATASET:
-        for seed in DISTILL_SEEDS:
+        for seed in SUPERVISED_TIR["seeds"]:
             trackers[f"supervised-tir-s{seed}"] = _dimp_tracker(
                 supervised_tir_checkpoint(seed),
                 kind="supervised_upper_bound",
@@ -357,7 +381,7 @@ def experiment_training_jobs():
     if SUPERVISED_TIR_DATASET:
         jobs += [
             ("supervised_upper_bound", "supervised_tir", seed, f"{SUPERVISED_TIR_DIR}/seed{seed}/log.csv")
-            for seed in DISTILL_SEEDS
+            for seed in SUPERVISED_TIR["seeds"]
         ]
     return jobs
 
@@ -375,6 +399,9 @@ def compare_outputs():
             f"{RESULTS}/tables/comparison.csv", caption=f"{CAPTIONS}/comparison.rst", category="Comparison"
         ),
         "claim": report(f"{RESULTS}/tables/claim.csv", caption=f"{CAPTIONS}/claim.rst", category="Comparison"),
+        "benchmark_checks": report(
+            f"{RESULTS}/tables/benchmark_checks.csv", caption=f"{CAPTIONS}/claim.rst", category="Comparison"
+        ),
         "ablation_pairs": report(
             f"{RESULTS}/tables/ablation_pairs.csv", caption=f"{CAPTIONS}/ablation_pairs.rst", category="Comparison"
         ),

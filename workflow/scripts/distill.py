@@ -27,6 +27,7 @@ def main(sm) -> None:
         strategy = dict(sm.params.strategy)  # this job's strategy alone (checked when the DAG was built)
         log.info("strategy %s seed %s on %s (GPU lease: %s; batch size %s, attempt %s)", sm.wildcards.strategy,
                  sm.wildcards.seed, device, lease.reason, sm.resources.batch_size, getattr(sm, "attempt", 1))
+        # one pair / frames manifest per distill dataset (several: pooled, each pair keeps its dataset)
         summary = distill(sm.wildcards.strategy, sm.input.pairs, sm.input.frames, sm.input.teacher,
                           Path(sm.output.checkpoint).parent, seed=int(sm.wildcards.seed),
                           batch_size=int(sm.resources.batch_size), threads=sm.threads, device=device,

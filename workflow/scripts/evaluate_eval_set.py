@@ -2,8 +2,8 @@
 tracked on the RGB frames of a paired set (teacher and baselines) are scored against the RGB ground truth.
 
 Writes the evaluation toolkit's report into results/eval/<dataset>/ and a long score table with one
-row per tracker, labelled with its kind, strategy, seed, pair method and component for the
-comparison tables.
+row per tracker, labelled with its kind, strategy, seed, pair method, component and (students) what
+it trained for the comparison tables.
 """
 
 from pathlib import Path
@@ -31,7 +31,8 @@ with job_logging(snakemake.log[0]) as log:  # noqa: F821  (snakemake is injected
     scores = write_report(out_dir, evals, attributes, missing, plots=True).set_index("tracker")
     rows = []
     for name, meta in trackers.items():
-        row = {k: meta.get(k) for k in ("kind", "strategy", "seed", "pair_method", "component", "train_log", "teacher_seed")}
+        row = {k: meta.get(k) for k in ("kind", "strategy", "seed", "pair_method", "component", "backbone", "epochs",
+                                        "samples_per_epoch", "train_log", "teacher_seed")}
         row.update(eval_set=dataset, tracker=meta["label"], eval_tracker=name, eval_dir=str(out_dir),
                    **{k: scores.loc[name, k] for k in ("success", "precision", "norm_precision")})
         rows.append(row)

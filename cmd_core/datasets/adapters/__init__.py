@@ -23,6 +23,7 @@ from cmd_core.datasets.adapters.side_by_side import cmd_side_by_side
 from cmd_core.datasets.adapters.synthetic import synthetic
 from cmd_core.datasets.adapters.tir_benchmarks import lsotb_eval, ptb_tir
 from cmd_core.datasets.adapters.vot import vot, vot_rgbt
+from cmd_core.datasets.adapters.vtuav import vtuav
 
 ADAPTERS: dict[str, Callable] = {
     "synthetic": synthetic,
@@ -40,6 +41,7 @@ ADAPTERS: dict[str, Callable] = {
     "ptb_tir": ptb_tir,
     "got10k": got10k,
     "lasot": lasot,
+    "vtuav": vtuav,
 }
 
 
