@@ -10,7 +10,8 @@ import torch
 from conftest import ablation_strategies
 from test_distill_fixtures import CROP, world  # noqa: F401  (fixture)
 
-from cmd_core.distill.actors import DistillActor, OfficialCMDActor, feature_mimic_loss, response_kl, response_mse
+from cmd_core.distill.actors import (DistillActor, OfficialCMDActor, feature_mimic_loss, response_kl, response_mse,
+                                     run_dimp)
 from cmd_core.distill.pair_dataset import PairDataset
 from cmd_core.distill.strategies import resolve_strategy
 from cmd_core.model import dimp18
@@ -31,9 +32,20 @@ def _batch(world, mode, n=2):
 
 
 @pytest.fixture(scope="module")
-def teacher():
+def teacher(world):
+    """A random tiny DiMP-18 whose BatchNorm running statistics are those of its activations on the
+    world's RGB crops (as a trained teacher's are of its training crops, not the initial 0 / 1)."""
     torch.manual_seed(0)
-    return dimp18(crop_size=CROP).eval()
+    net = dimp18(crop_size=CROP)
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.momentum = None  # cumulative average over the calibration pass
+    b = _batch(world, "distill", n=4)
+    with torch.no_grad():
+        run_dimp(net.train(), b["train_images"], b["test_images"], b["train_anno"], b["test_proposals"])
+    for m in bns:
+        m.momentum = 0.1
+    return net.eval()
 
 
 def _state(module):
@@ -61,7 +73,8 @@ def _steps(actor, batch, n=6, lr=1e-3):
 
 def test_official_actor_overfits_and_keeps_backbone_frozen(world, teacher):
     net = copy.deepcopy(teacher)
-    actor = OfficialCMDActor(net, components=("classifier", "iou"), backbone="frozen")
+    # batch statistics: 8 steps at lr 1e-3 from random heads diverge with frozen BatchNorm
+    actor = OfficialCMDActor(net, components=("classifier", "iou"), backbone="frozen", batchnorm="train")
     before = {p: _state(getattr(net, p)) for p in ("feature_extractor", "classifier", "bb_regressor")}
     losses = _steps(actor, _batch(world, "official"), n=8)
     assert losses[-1] < losses[0]
@@ -116,6 +129,30 @@ def test_loss_functions():
     assert float(feature_mimic_loss(f, f)) == pytest.approx(0.0, abs=1e-6)
     assert float(feature_mimic_loss(f, 3 * f)) == pytest.approx(0.0, abs=1e-6)  # scale-free after normalisation
     assert 0 < float(feature_mimic_loss(f, -f)) <= 4.0 + 1e-5
+
+
+@pytest.mark.parametrize("batchnorm", [None, "train"])
+def test_default_strategy_keeps_batchnorm_statistics_of_a_trainable_backbone(world, teacher, batchnorm):
+    """The default strategy full (trainable backbone, both heads) keeps the teacher's BatchNorm running
+    statistics in the ResNet backbone and the heads while their weights train (batchnorm: frozen);
+    with batchnorm: train the statistics move to the pair batches."""
+    s = resolve_strategy("full" if batchnorm is None else {**resolve_strategy("full"), "batchnorm": batchnorm})
+    student = copy.deepcopy(teacher)
+    actor = DistillActor(student, teacher, s["losses"], s["components"], s["backbone"], batchnorm=s["batchnorm"])
+    stats = {k: v.clone() for k, v in student.state_dict().items() if "running" in k}
+    parts = {"feature_extractor", "classifier", "bb_regressor"}
+    assert {k.split(".")[0] for k in stats} == parts
+    convs = {k: student.state_dict()[k].clone() for k in ("feature_extractor.layer3.0.conv1.weight",
+                                                          "classifier.feature_extractor.0.conv1.weight",
+                                                          "bb_regressor.conv3_1r.0.weight")}
+    _steps(actor, _batch(world, "distill"), n=2)
+    after = student.state_dict()
+    assert all(not torch.equal(v, after[k]) for k, v in convs.items())  # the backbone and heads train
+    moved = [k for k, v in stats.items() if not torch.equal(v, after[k])]
+    if batchnorm is None:
+        assert moved == []
+    else:
+        assert {k.split(".")[0] for k in moved} == parts
 
 
 def test_frozen_batchnorm_keeps_running_statistics(world, teacher):

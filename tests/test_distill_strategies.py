@@ -100,7 +100,8 @@ def test_default_strategies_come_from_the_schema_alone():
 
 
 def test_batchnorm_setting():
-    assert resolve_strategy("full")["batchnorm"] == "train"
+    assert all(s["batchnorm"] == "frozen" for s in resolve_strategies().values())  # the safe default
+    assert resolve_strategy({"pairs": "central", "batchnorm": "train", "losses": {"feature": 1.0}})["batchnorm"] == "train"
     with pytest.raises(StrategyError, match=r"^config distill.strategies.b.batchnorm: 'sometimes' is not one of"):
         resolve_strategy({"pairs": "central", "mode": "official", "batchnorm": "sometimes"}, name="b")
 

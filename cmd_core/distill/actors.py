@@ -114,7 +114,7 @@ class _PartsActor(Actor):
 
     net: nn.Module
     frozen: list[nn.Module]
-    batchnorm: str = "train"
+    batchnorm: str = "frozen"
 
     def train(self, mode: bool = True) -> "_PartsActor":
         self.net.train(mode)
@@ -139,8 +139,8 @@ class OfficialCMDActor(_PartsActor):
         net: the student DiMPNet (initialised from the RGB teacher).
         components: trained heads, subset of ('classifier', 'iou').
         backbone: 'frozen' (official) or 'trainable'.
-        batchnorm: 'train' (batch statistics, running averages updated) or 'frozen' (the
-            teacher's running statistics kept in every trained part).
+        batchnorm: 'frozen' (the teacher's running statistics kept in every trained part; the
+            schema's default) or 'train' (batch statistics, running averages updated).
         loss_weights: DiMP weights (100/400/100, iou 1 or bb_ce 0.01).
         clf_scale, iou_scale: strategy weights multiplying the classification / IoU terms.
         iou_loss: 'mse' or 'kl' (the teacher's).
@@ -148,7 +148,7 @@ class OfficialCMDActor(_PartsActor):
 
     def __init__(self, net: nn.Module, components: Sequence[str] = ("classifier", "iou"), backbone: str = "frozen",
                  loss_weights: dict[str, float] | None = None, clf_scale: float = 1.0, iou_scale: float = 1.0,
-                 iou_loss: str = "mse", hinge_threshold: float = 0.05, batchnorm: str = "train"):
+                 iou_loss: str = "mse", hinge_threshold: float = 0.05, batchnorm: str = "frozen"):
         if iou_loss not in ("mse", "kl"):
             raise ValueError(f"iou_loss must be 'mse' or 'kl', got {iou_loss!r}")
         self.net = net
@@ -196,7 +196,7 @@ class DistillActor(_PartsActor):
     def __init__(self, student: nn.Module, teacher: nn.Module, losses: dict[str, Any],
                  components: Sequence[str] = ("classifier", "iou"), backbone: str = "trainable",
                  loss_weights: dict[str, float] | None = None, iou_loss: str = "mse", hinge_threshold: float = 0.05,
-                 batchnorm: str = "train"):
+                 batchnorm: str = "frozen"):
         if iou_loss not in ("mse", "kl"):
             raise ValueError(f"iou_loss must be 'mse' or 'kl', got {iou_loss!r}")
         self.net = student

@@ -10,8 +10,9 @@ against the config schema (``cmd_core/config_schema/config.schema.yaml``, ``$def
   aligned TIR crops; losses between their features / responses / IoU predictions).
 - ``components``: the trained heads, a subset of ``classifier`` and ``iou`` (the rest is frozen).
 - ``backbone``: ``frozen`` or ``trainable``.
-- ``batchnorm``: ``train`` (batch statistics; running averages move to the pair crops) or
-  ``frozen`` (the teacher's running statistics are kept; affine weights still train).
+- ``batchnorm``: ``frozen`` (default: the teacher's running statistics are kept; affine weights still
+  train) or ``train`` (batch statistics; running averages move to the pair crops). It applies to
+  the IoU-Net head and a trainable ResNet backbone; a MobileNetV2 backbone keeps its BatchNorm fixed.
 - ``losses``: weights (0 switches a term off). ``official`` mode: ``clf`` (scales the 100/400/100
   DiMP classification weights) and ``iou`` (scales the IoU-Net loss weight). ``distill`` mode:
   ``feature`` (L2 between channel-normalised layer2 / layer3 / classification features),
