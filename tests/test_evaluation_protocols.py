@@ -171,3 +171,18 @@ def test_manifest_reader(tmp_path):
     assert gt["a"].boxes.shape == (4, 4) and np.isnan(gt["a"].boxes[1:3]).all()
     with pytest.raises(ValueError, match="lacks columns"):
         read_manifest_gt(p)
+
+
+def test_speed_rules_by_hand():
+    """FPS as each toolkit computes it: frames / total time per sequence (default), the mean of 1/t
+    per sequence (got10k ExperimentOTB), the mean of 1/t over all frames (ExperimentGOT10k); zero
+    and NaN times are left out."""
+    from cmd_core.evaluation.engine import speed
+
+    runs = {"a": Track(np.zeros((3, 4)), times=np.array([0.5, 0.25, 0.0])),
+            "b": Track(np.zeros((2, 4)), times=np.array([0.1, np.nan])), "c": Track(np.zeros((2, 4)))}
+    assert speed(runs, ["a", "b", "c"]) == pytest.approx((2 / 0.75 + 10) / 2)
+    assert speed(runs, ["a", "b", "c"], "mean_inverse") == pytest.approx((3 + 10) / 2)
+    assert speed(runs, ["a", "b", "c"], "mean_inverse_pooled") == pytest.approx((2 + 4 + 10) / 3)
+    assert speed(runs, ["c"], "mean_inverse_pooled") is None
+    assert PRESETS["got10k-otb"].speed == "mean_inverse" and PRESETS["got10k"].speed == "mean_inverse_pooled"

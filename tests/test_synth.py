@@ -99,6 +99,13 @@ def test_layouts(bench):
         cover = np.array([int(v) for v in (d / "cover.label").read_text().split()])
         assert len(absence) == len(cover) == FRAMES and set(absence) <= {0, 1} and ((cover >= 0) & (cover <= 8)).all()
         assert ((absence == 1) == (cover == 0)).all()
+        cut = np.array([int(v) for v in (d / "cut_by_image.label").read_text().split()])
+        assert len(cut) == FRAMES and set(cut) <= {0, 1} and not (cut.astype(bool) & (absence == 1)).any()
+        meta = (d / "meta_info.ini").read_text().splitlines()  # GOT-10k's keys in its order (pytracking reads by line)
+        assert meta[0] == "[METAINFO]" and [m.split(": ")[0] for m in meta[1:]] == [
+            "url", "begin", "end", "anno_fps", "object_class", "motion_class", "major_class", "root_class",
+            "motion_adverb", "resolution"]
+        assert meta[5] == f"object_class: {n.rsplit('_', 1)[1]}" and meta[10] == f"resolution: ({W}, {H})"
         lines = (d / "groundtruth.txt").read_text().splitlines()
         assert all(len(v.split(".")[-1]) <= 2 for line in lines for v in line.split(","))
         _check_boxes(_boxes(d / "groundtruth.txt"), present=absence == 0)

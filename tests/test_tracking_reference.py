@@ -19,13 +19,13 @@ from cmd_core.tracking import DiMPTracker, get_preset
 from cmd_core.tracking.box_refinement import optimize_boxes
 from cmd_core.tracking.dimp_tracker import select_scale
 from cmd_core.tracking.memory import SampleMemory
-from cmd_core.tracking.preprocessing import box_to_crop, crop_reference, crop_square
+from cmd_core.tracking.preprocessing import box_from_crop, box_to_crop, crop_reference, crop_square
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 OFFICIAL = ("dimp18", "dimp50", "super_dimp")
 DEVIATIONS = ("memory_decay_weights", "crop_resize_cv2", "clamp_scale_after_refinement", "init_box_from_crop",
-              "box_refinement_reject_worse", "keep_size_without_iou_net")
+              "box_refinement_reject_worse", "keep_size_without_iou_net", "symmetric_box_conversion")
 
 
 def test_official_presets_off_cpu_on():
@@ -156,7 +156,8 @@ def test_point3_no_scale_clamp_after_refinement(clamp):
     t = _refining_tracker(clamp_scale_after_refinement=clamp)
     sample = SimpleNamespace(pos=np.array([101.0, 119.0]), scale=1.5)
     t._refine({"layer2": torch.zeros(1), "layer3": torch.zeros(1)}, sample, update_scale=True)
-    assert np.allclose(t.pos, (100, 120)) and np.allclose(t.target_sz, (60, 90))  # the box is the initial one
+    # the box is the initial one; the reference's way back puts it half a crop pixel (0.5 x 1.5) right and down
+    assert np.allclose(t.pos, (100.75, 120.75)) and np.allclose(t.target_sz, (60, 90))
     assert t.target_scale == pytest.approx(2.0 if clamp else 3.0)  # reference: sqrt(prod(sz / base)) = 3
 
 
@@ -240,6 +241,84 @@ def test_point6_size_reset_without_iou_net(net, keep):
     else:
         assert np.allclose(out[2:], np.array([53, 130]) * actual / nominal)
         assert t.target_scale == pytest.approx(actual)
+
+
+# 8. box <-> position between image and crop pixels (issue 22) -------------------------------------------
+# Worked example: target centre (201.5, 449.0) (y, x), size 129 x 54 (h x w); crop centre (200, 446),
+# 1.5 image px per crop px, 288-px crop (centre 143.5). Way in (both conventions):
+# centre ((201.5 - 200) / 1.5 + 143.5, (449 - 446) / 1.5 + 143.5) = (144.5, 145.5), size (86, 36),
+# top-left = centre - (size - 1) / 2 = (102, 128): box (128, 102, 36, 86).
+EXAMPLE_POS, EXAMPLE_SZ, EXAMPLE_CROP_POS, EXAMPLE_SCALE = (201.5, 449.0), (129.0, 54.0), (200.0, 446.0), 1.5
+EXAMPLE_BOX = (128.0, 102.0, 36.0, 86.0)
+
+
+def test_point8_box_conversion_both_ways():
+    assert np.allclose(box_to_crop(EXAMPLE_POS, EXAMPLE_SZ, EXAMPLE_CROP_POS, EXAMPLE_SCALE, 288), EXAMPLE_BOX)
+    # way back, reference: centre = top-left + size / 2 = (102 + 43, 128 + 18) = (145, 146);
+    # pos = ((145 - 143.5) * 1.5 + 200, (146 - 143.5) * 1.5 + 446) = (202.25, 449.75): +0.75 on each axis
+    pos, sz = box_from_crop(EXAMPLE_BOX, EXAMPLE_CROP_POS, EXAMPLE_SCALE, 288, symmetric=False)
+    assert np.allclose(pos, (202.25, 449.75)) and np.allclose(sz, (129, 54))
+    # ours: centre = top-left + (size - 1) / 2 = (144.5, 145.5), back to the start
+    pos, sz = box_from_crop(EXAMPLE_BOX, EXAMPLE_CROP_POS, EXAMPLE_SCALE, 288, symmetric=True)
+    assert np.allclose(pos, EXAMPLE_POS) and np.allclose(sz, (129, 54))
+    # a refined box (130, 100, 40, 80): reference centre (140, 150) -> ((140 - 143.5) * 1.5 + 200,
+    # (150 - 143.5) * 1.5 + 446) = (194.75, 455.75); ours (139.5, 149.5) -> (194.0, 455.0); size (120, 60)
+    for symmetric, expect in ((False, (194.75, 455.75)), (True, (194.0, 455.0))):
+        pos, sz = box_from_crop((130, 100, 40, 80), EXAMPLE_CROP_POS, EXAMPLE_SCALE, 288, symmetric=symmetric)
+        assert np.allclose(pos, expect) and np.allclose(sz, (120, 60))
+
+
+class _RecordingIoU(nn.Module):
+    """IoU-Net stand-in that records the modulation box and the proposals; every box scores the same."""
+
+    def __init__(self):
+        super().__init__()
+        self.modulation_boxes, self.proposals = [], []
+
+    def get_modulation(self, feats, box):
+        self.modulation_boxes.append(box.detach().double().reshape(-1, 4).clone())
+        return None
+
+    def get_iou_feat(self, feats):
+        return feats
+
+    def predict_iou(self, mod, feat, boxes):
+        self.proposals.append(boxes.detach().double().reshape(-1, 4).clone())
+        return boxes.sum(-1) * 0.0
+
+
+@pytest.mark.parametrize("preset,symmetric", [("dimp18", False), ("dimp50", False), ("super_dimp", False),
+                                              ("cpu", True), ("cpu_mobilenet", True)])
+def test_point8_refinement_start_box_and_returned_box(preset, symmetric):
+    """The refinement starts from the worked example's box; a refinement that keeps it returns the
+    reference's position (+0.75 px on each axis) in the official presets, the start in the cpu presets."""
+    assert get_preset(preset).symmetric_box_conversion is symmetric
+    t = _refining_tracker(symmetric_box_conversion=symmetric)  # dimp50 geometry: 288-px crop
+    t.net.bb_regressor = _RecordingIoU()
+    t.pos, t.target_sz = np.array(EXAMPLE_POS), np.array(EXAMPLE_SZ)
+    sample = SimpleNamespace(pos=np.array(EXAMPLE_CROP_POS), scale=EXAMPLE_SCALE)
+    t._refine({"layer2": torch.zeros(1), "layer3": torch.zeros(1)}, sample, update_scale=True)
+    assert np.allclose(t.net.bb_regressor.proposals[0].numpy(), [EXAMPLE_BOX])
+    # returned box: pos - (size - 1) / 2 = (449.75 - 26.5, 202.25 - 64) (reference) or (449 - 26.5, 201.5 - 64)
+    expect = (422.5, 137.5, 54, 129) if symmetric else (423.25, 138.25, 54, 129)
+    assert np.allclose(t._box(), expect) and np.allclose(t.pos_iounet, t.pos)
+
+
+@pytest.mark.parametrize("preset,expect", [("dimp50", (63.8, 64.1, 32, 32)), ("cpu", (63.3, 63.6, 32, 32))])
+def test_point8_first_frame_modulation_box(net, preset, expect):
+    """Box (40.3, 30.6, 32, 32): centre (46.1, 55.8), scale sqrt(32 * 32 * 25) / 160 = 1. Reference: around
+    the rounded centre (46, 56): crop centre (79.6, 79.3), top-left (64.1, 63.8). Ours (init_box_from_crop):
+    the 320-px expanded crop's centre (46.5, 56.5): crop centre (79.1, 78.8), top-left (63.6, 63.3). The
+    modulation box is the identity sample's classifier box."""
+    import copy
+    model = copy.deepcopy(net)
+    model.bb_regressor = _RecordingIoU()
+    p = get_preset(preset, image_sample_size=160, iou_net_min_init_corr=None)
+    t = DiMPTracker(model, p)
+    t.initialize(np.random.default_rng(0).integers(0, 255, (120, 160), dtype=np.uint8), (40.3, 30.6, 32, 32))
+    (box,) = model.bb_regressor.modulation_boxes
+    assert np.allclose(box.numpy(), [expect], atol=1e-5)
+    assert np.allclose(t.memory.boxes[0].double().numpy(), expect, atol=1e-5)
 
 
 # scale pyramid ------------------------------------------------------------------------------------------

@@ -171,8 +171,10 @@ def test_cli_parameter_overrides(tmp_path, capsys):
 
 @pytest.mark.parametrize("integer", [False, True])
 def test_result_formats_round_trip_with_the_toolkits_parsers(tmp_path, integer):
-    """Each format read back with its toolkit's own rule: pytracking np.loadtxt (tab), got10k
-    np.loadtxt(delimiter=',') with times/<seq>_time.txt, OTB MATLAB dlmread (comma, same origin)."""
+    """Each format read back with its toolkit's own rule: pytracking np.loadtxt (tab); GOT-10k
+    np.loadtxt(delimiter=',') of <seq>/<seq>_001.txt with <seq>/<seq>_time.txt; the GOT-10k
+    toolkit's OTB experiments the same parser with times/<seq>_time.txt; OTB MATLAB dlmread (comma,
+    same origin)."""
     from cmd_core.evaluation import read_results
     from cmd_core.tracking.results import write_tracker_results
 
@@ -183,14 +185,22 @@ def test_result_formats_round_trip_with_the_toolkits_parsers(tmp_path, integer):
     assert "\t" in pyt.read_text() and np.array_equal(np.loadtxt(pyt, delimiter="\t"), expect)
     assert np.allclose(np.loadtxt(tmp_path / "pyt" / "s_time.txt"), times, atol=1e-6)
     got = write_tracker_results(tmp_path / "got", "s", boxes, times, integer=integer, result_format="got10k")
+    assert got == tmp_path / "got" / "s" / "s_001.txt"
     assert "\t" not in got.read_text() and np.array_equal(np.loadtxt(got, delimiter=","), expect)
-    assert np.allclose(np.loadtxt(tmp_path / "got" / "times" / "s_time.txt"), times, atol=1e-8)
-    assert not (tmp_path / "got" / "s_time.txt").exists()
+    assert np.allclose(np.loadtxt(tmp_path / "got" / "s" / "s_time.txt", delimiter=","), times, atol=1e-8)
+    assert sorted(p.name for p in (tmp_path / "got").rglob("*")) == ["s", "s_001.txt", "s_time.txt"]
+    gotb = write_tracker_results(tmp_path / "gotb", "s", boxes, times, integer=integer, result_format="got10k-otb")
+    assert gotb == tmp_path / "gotb" / "s.txt" and np.array_equal(np.loadtxt(gotb, delimiter=","), expect)
+    assert np.allclose(np.loadtxt(tmp_path / "gotb" / "times" / "s_time.txt"), times, atol=1e-8)
+    assert not (tmp_path / "gotb" / "s_time.txt").exists()
     otb = write_tracker_results(tmp_path / "otb", "s", boxes, times, integer=integer, result_format="otb")
     assert np.array_equal(np.loadtxt(otb, delimiter=","), expect)  # no 1-offset: the GT's own origin
-    for d in ("pyt", "got", "otb"):  # and our own reader finds boxes and times in every layout
+    for d in ("pyt", "got", "gotb", "otb"):  # and our own reader finds boxes and times in every layout
         tracks, missing = read_results(tmp_path / d, ["s"])
         assert not missing and np.array_equal(tracks["s"].boxes, expect) and len(tracks["s"].times) == 3
+    tracks, missing = read_results(tmp_path / "got", ["s"], layout="got10k")  # the got10k protocol's reader
+    assert not missing and np.array_equal(tracks["s"].boxes, expect) and len(tracks["s"].times) == 3
+    assert read_results(tmp_path / "gotb", ["s"], layout="got10k") == ({}, ["s"])  # not GOT-10k's layout
     with pytest.raises(ValueError, match="unknown result format 'vot'"):
         write_tracker_results(tmp_path / "x", "s", boxes, result_format="vot")
 
@@ -219,4 +229,9 @@ def test_cli_result_format_got10k(tmp_path):
     out = tmp_path / "o"
     assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--tracker", "static",
                  "--result-format", "got10k", "--out", str(out)]) == 0
-    assert np.allclose(np.loadtxt(out / "a.txt", delimiter=","), boxes[0]) and (out / "times" / "a_time.txt").is_file()
+    assert np.allclose(np.loadtxt(out / "a" / "a_001.txt", delimiter=","), boxes[0])
+    assert (out / "a" / "a_time.txt").is_file() and not (out / "a.txt").exists()
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--tracker", "static",
+                 "--result-format", "got10k-otb", "--out", str(tmp_path / "o2")]) == 0
+    assert np.allclose(np.loadtxt(tmp_path / "o2" / "a.txt", delimiter=","), boxes[0])
+    assert (tmp_path / "o2" / "times" / "a_time.txt").is_file()

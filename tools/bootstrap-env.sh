@@ -13,6 +13,8 @@ if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.cmd-tir-stamp" 2>/dev/null)" = 
 fi
 echo "cmd-tir: creating the virtual environment in $venv (first run only; a few minutes)" >&2
 "$python" -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' >&2
+# The base interpreter, not a venv's (the one found may be this very venv's, which rm removes).
+python="$("$python" -c 'import sys; print(sys._base_executable)')"
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \

@@ -1,5 +1,6 @@
 """Tracker evaluation that reproduces the benchmarks' own metrics (LSOTB-TIR, PTB-TIR, LasHeR,
-pytracking, got10k OTB / LaSOT, GTOT, VTUAV), with readers for their file layouts and report writers."""
+pytracking, the GOT-10k toolkit's OTB / LaSOT / GOT-10k experiments, GTOT, VTUAV), with readers for
+their file layouts and report writers."""
 
 from .api import evaluate_results
 from .engine import (

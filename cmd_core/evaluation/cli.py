@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a tracker's result folder; repeat for several trackers")
     parser.add_argument("--box-format", choices=("xywh", "corner"), default="xywh", help="4-value result boxes")
     parser.add_argument("--attributes", default=None, help="folder of per-sequence attribute flag files")
+    parser.add_argument("--allow-missing", action="store_true",
+                        help="got10k protocol: score the sequences that have results (the others are listed in "
+                             "missing.csv) and those without a time file (no speed for them) instead of stopping; "
+                             "the other protocols always leave out and list sequences without results")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
 
@@ -57,11 +61,12 @@ def run(args: argparse.Namespace) -> int:
     if len(results) != len(args.results):
         raise ValueError("--results: a tracker name is given twice")
     evals, missing = evaluate_results(
-        args.protocol, args.gt, results, args.sequences, args.gt_format, args.modality, args.gt_columns, args.box_format
+        args.protocol, args.gt, results, args.sequences, args.gt_format, args.modality, args.gt_columns, args.box_format,
+        allow_missing=args.allow_missing,
     )
     attributes = read_attributes(args.attributes, evals[0].sequences) if args.attributes else None
     df = write_report(args.out, evals, attributes, missing, plots=not args.no_plots)
-    print(markdown_table(df, args.protocol, gtot=evals[0].protocol.pooled), end="")
+    print(markdown_table(df, evals[0].protocol), end="")
     if missing:
         n = sum(len(v) for v in missing.values())
         print(f"\n{n} missing result file(s), those sequences left out for all trackers; see {Path(args.out) / 'missing.csv'}:")

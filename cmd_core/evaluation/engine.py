@@ -26,12 +26,19 @@ class Track:
 
     ``boxes2`` holds a second GT (GTOT / RGB-T: the other modality) when the protocol uses both.
     ``times`` holds per-frame seconds from a time file, when there is one.
+    Ground truth in the GOT-10k layout also carries ``cover`` (``cover.label``: visible eighths of
+    the target per frame) and ``image_size`` (width, height from ``meta_info.ini``). Results with
+    several repetitions (GOT-10k ``<seq>_001.txt``, ``<seq>_002.txt`` ...) hold the first in
+    ``boxes`` and the others in ``repeats``; protocols score every repetition.
     """
 
     boxes: np.ndarray
     source: str = "<memory>"
     boxes2: np.ndarray | None = None
     times: np.ndarray | None = None
+    cover: np.ndarray | None = None
+    image_size: tuple[float, float] | None = None
+    repeats: list["Track"] | None = None
 
 
 @dataclass
@@ -39,7 +46,8 @@ class TrackerEvaluation:
     """Per-sequence counts and curves of one tracker under one protocol.
 
     ``counts[kind]`` is (n_sequences, n_thresholds) of frames passing each threshold,
-    ``n_frames`` the per-sequence denominators; curves = counts / n_frames.
+    ``n_frames`` the per-sequence denominators; curves = counts / n_frames. ``iou_sum`` is the
+    per-sequence sum of the scored frames' IoU (the average overlap's numerator).
     """
 
     tracker: str
@@ -49,21 +57,29 @@ class TrackerEvaluation:
     n_frames: np.ndarray
     fps: float | None = None
     notes: list[str] = field(default_factory=list)
+    iou_sum: np.ndarray | None = None
 
     def curves(self, kind: str) -> np.ndarray:
-        """Per-sequence curve (n_sequences, n_thresholds) for ``kind``."""
-        return self.counts[kind] / self.n_frames[:, None]
+        """Per-sequence curve (n_sequences, n_thresholds) for ``kind`` (NaN for a sequence without
+        a scored frame, which only a pooled protocol allows)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.counts[kind] / self.n_frames[:, None]
 
     def scores(self, subset: np.ndarray | None = None) -> dict[str, float]:
-        """Success, precision, normalized precision (NaN where the protocol has none) over all
-        sequences or a boolean/integer ``subset`` of them."""
+        """Success, precision, normalized precision (NaN where the protocol has none) and the
+        protocol's success rates over all sequences or a boolean/integer ``subset`` of them."""
         sel = slice(None) if subset is None else subset
+        mean_iou = None
         if self.protocol.pooled:
             total = self.n_frames[sel].sum()
             curves = {k: c[sel].sum(0) / total for k, c in self.counts.items()}
+            if self.iou_sum is not None:
+                mean_iou = float(self.iou_sum[sel].sum() / total)
         else:
             curves = {k: self.curves(k)[sel].mean(0) for k in self.counts}
-        return scores_from_average_curves(curves, self.protocol)
+            if self.iou_sum is not None:
+                mean_iou = float((self.iou_sum / self.n_frames)[sel].mean())
+        return scores_from_average_curves(curves, self.protocol, mean_iou)
 
 
 def _index_of(thresholds: np.ndarray, value: float, what: str) -> int:
@@ -84,16 +100,25 @@ def riemann_auc(x: np.ndarray, y: np.ndarray) -> float:
     return (upper + lower) / 2
 
 
-def scores_from_average_curves(curves: dict[str, np.ndarray], protocol: Protocol | str) -> dict[str, float]:
-    """Read the reported numbers off already averaged (or pooled) curves, as the protocol does."""
+def scores_from_average_curves(curves: dict[str, np.ndarray], protocol: Protocol | str,
+                               mean_iou: float | None = None) -> dict[str, float]:
+    """Read the reported numbers off already averaged (or pooled) curves, as the protocol does
+    (``mean_iou``: the average overlap, for a protocol that reports it instead of a curve's mean)."""
     p = get_protocol(protocol)
     succ = np.asarray(curves["success"], float)
     if p.success_score == "riemann":
         success = riemann_auc(p.thresholds("success"), succ)
+    elif p.success_score == "mean_iou":
+        if mean_iou is None:
+            raise ValueError(f"the {p.name} protocol reports the mean IoU of the frames, which its curves do not hold")
+        success = float(mean_iou)
     else:
         success = float(succ.mean())
-    prec = np.asarray(curves["precision"], float)
-    precision = float(prec[_index_of(p.thresholds("precision"), p.precision_at, "precision")])
+    precision = float("nan")
+    if p.has_precision and curves.get("precision") is not None:
+        prec = np.asarray(curves["precision"], float)
+        precision = float(prec[_index_of(p.thresholds("precision"), p.precision_at, "precision")])
+    rates = {k: float(succ[_index_of(p.thresholds("success"), t, "success rate")]) for k, t in p.rate_keys().items()}
     norm = float("nan")
     if p.has_norm_precision and curves.get("norm_precision") is not None:
         nc = np.asarray(curves["norm_precision"], float)
@@ -101,7 +126,7 @@ def scores_from_average_curves(curves: dict[str, np.ndarray], protocol: Protocol
             norm = float(nc.mean())
         else:
             norm = float(nc[_index_of(p.thresholds("norm_precision"), p.norm_at, "normalized precision")])
-    return {"success": success, "precision": precision, "norm_precision": norm}
+    return {"success": success, "precision": precision, "norm_precision": norm, **rates}
 
 
 def scores_from_curves(
@@ -157,6 +182,17 @@ def iou(a: np.ndarray, b: np.ndarray, protocol: Protocol) -> np.ndarray:
     return out
 
 
+def clip_to_image(boxes: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Boxes bounded by the image as got10k's ``rect_iou(bound=(W, H))`` does: x to [0, W], then w
+    to [0, W - x] (with the clipped x), the same for y and h. ``size`` is (F, 2) width, height."""
+    out = np.array(boxes, dtype=np.float64)
+    out[:, 0] = np.clip(out[:, 0], 0, size[:, 0])
+    out[:, 1] = np.clip(out[:, 1], 0, size[:, 1])
+    out[:, 2] = np.clip(out[:, 2], 0, size[:, 0] - out[:, 0])
+    out[:, 3] = np.clip(out[:, 3], 0, size[:, 1] - out[:, 1])
+    return out
+
+
 def centers(boxes: np.ndarray, protocol: Protocol) -> np.ndarray:
     """Box centres: x + (w-1)/2 (OTB/pytracking/got10k) or x + w/2 (GTOT)."""
     off = (boxes[:, 2:] - 1) / 2 if protocol.center == "pixel" else boxes[:, 2:] / 2
@@ -209,14 +245,17 @@ def _align(pred: Track, gt: Track, protocol: Protocol, where: str) -> tuple[np.n
 # ------------------------------------------------------------------------------------- engine
 def frame_errors(
     pred: np.ndarray, gt: np.ndarray, starts: np.ndarray, protocol: Protocol, gt2: np.ndarray | None = None,
-    sources: list[str] | None = None, padded: np.ndarray | None = None,
+    sources: list[str] | None = None, padded: np.ndarray | None = None, cover: np.ndarray | None = None,
+    image_size: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """Per-frame IoU, centre error and normalized centre error for concatenated sequences.
 
     ``starts`` are the first-frame indices of the sequences in the (F, 4) arrays. Returns
     (iou, center_error, norm_error or None, keep) where ``keep`` marks frames that stay in the
-    sequence (False only for rows the protocol drops, e.g. LaSOT's NaN GT rows). ``padded`` marks
-    zero boxes added for missing result lines (pytracking pads after its repair step, so those stay).
+    sequence (False only for rows the protocol drops, e.g. LaSOT's NaN GT rows, GOT-10k's first
+    frames and frames with cover 0). ``padded`` marks zero boxes added for missing result lines
+    (pytracking pads after its repair step, so those stay). ``cover`` (F,) and ``image_size``
+    (F, 2) are the GT's per-frame cover label and image width, height where the protocol uses them.
     """
     p = protocol
     pred = np.array(pred, dtype=np.float64)
@@ -236,6 +275,13 @@ def frame_errors(
             i = int(np.flatnonzero(gt_nan)[0])
             raise ValueError(_where(i, starts, sources, gt=True) + ": NaN in the ground truth (the pytracking protocol rejects it)")
         fix = (pred[:, 2:] == 0).any(1)
+    elif p.pred_fix == "reject_nan":
+        bad = ~np.isfinite(pred).all(1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(_where(i, starts, sources) + f": invalid result box {pred[i].tolist()} (NaN or inf; "
+                             f"the {p.name} toolkit's average overlap would be NaN)")
+        fix = np.zeros(n, bool)
     elif p.pred_fix == "previous":
         with np.errstate(invalid="ignore"):
             fix = np.isnan(pred).any(1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
@@ -252,6 +298,16 @@ def frame_errors(
         pred[starts] = gt[starts]
 
     keep = ~gt_nan if p.validity == "not_nan" else np.ones(n, bool)
+    if p.validity == "cover":
+        if cover is None:
+            raise ValueError(f"the {p.name} protocol needs the GT's cover labels")
+        keep = np.asarray(cover) > 0
+    if p.drop_first_frame:
+        keep[starts] = False
+    if p.clip_to_image:
+        if image_size is None:
+            raise ValueError(f"the {p.name} protocol needs the GT's image size")
+        pred, gt = clip_to_image(pred, image_size), clip_to_image(gt, image_size)
     with np.errstate(invalid="ignore"):
         if p.validity == "all_positive":
             valid = (gt > 0).all(1)
@@ -324,59 +380,107 @@ def evaluate_tracker(
     """Score one tracker's results on ``sequences`` (default: all GT sequences, sorted order kept).
 
     Every sequence must have a result; a missing one raises (the CLI lists and reports those
-    before calling this). Length mismatches follow the protocol's ``length_rule``.
+    before calling this). Length mismatches follow the protocol's ``length_rule``. Each repetition
+    of a sequence (``Track.repeats``) is scored as one more run of it, pooled into its counts.
     """
     p = get_protocol(protocol)
     seqs = list(ground_truth) if sequences is None else list(sequences)
-    preds, gts, gts2, lengths, sources, pads = [], [], [], [], [], []
-    for s in seqs:
+    preds, gts, gts2, lengths, sources, pads, owners, covers, sizes = [], [], [], [], [], [], [], [], []
+    for k, s in enumerate(seqs):
         if s not in results:
             raise FileNotFoundError(f"{tracker}: no result for sequence {s!r}")
-        a, g, g2 = _align(results[s], ground_truth[s], p, f"tracker {tracker}, sequence {s}")
-        pad = np.zeros(len(g), bool)
-        pad[-(-len(results[s].boxes) // p.frame_step):] = True  # rows past the (sampled) results
-        if a.shape[1] == 8:
-            a = polygon_to_xywh(a, p.polygon)
-        preds.append(a)
-        gts.append(g)
-        gts2.append(g2 if g2 is not None else g)
-        lengths.append(len(g))
-        sources.append(results[s].source)
-        pads.append(pad)
-    lengths = np.asarray(lengths)
+        gt = ground_truth[s]
+        _check_gt_extras(gt, p, s)
+        for run in [results[s], *(results[s].repeats or [])]:
+            a, g, g2 = _align(run, gt, p, f"tracker {tracker}, sequence {s}")
+            pad = np.zeros(len(g), bool)
+            pad[-(-len(run.boxes) // p.frame_step):] = True  # rows past the (sampled) results
+            if a.shape[1] == 8:
+                a = polygon_to_xywh(a, p.polygon)
+            preds.append(a)
+            gts.append(g)
+            gts2.append(g2 if g2 is not None else g)
+            lengths.append(len(g))
+            sources.append(run.source)
+            pads.append(pad)
+            owners.append(k)
+            if p.validity == "cover":
+                covers.append(np.asarray(gt.cover)[::p.frame_step][:len(g)])
+            if p.clip_to_image:
+                sizes.append(np.broadcast_to(np.asarray(gt.image_size, dtype=np.float64), (len(g), 2)))
+    lengths = np.asarray(lengths, dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     pred = np.concatenate(preds) if preds else np.zeros((0, 4))
     gt = np.concatenate(gts) if gts else np.zeros((0, 4))
     gt2 = np.concatenate(gts2) if (p.dual_gt and gts2) else None
     padded = np.concatenate(pads) if pads else np.zeros(0, bool)
-    ov, err, nerr, keep = frame_errors(pred, gt, starts, p, gt2, sources, padded if padded.any() else None)
-    seq_id = np.repeat(np.arange(len(seqs)), lengths)
+    ov, err, nerr, keep = frame_errors(pred, gt, starts, p, gt2, sources, padded if padded.any() else None,
+                                       cover=np.concatenate(covers) if covers else None,
+                                       image_size=np.concatenate(sizes) if sizes else None)
+    seq_id = np.repeat(np.asarray(owners, dtype=np.int64), lengths)
     if not keep.all():
         ov, err, seq_id = ov[keep], err[keep], seq_id[keep]
         nerr = None if nerr is None else nerr[keep]
     n_frames = np.bincount(seq_id, minlength=len(seqs)).astype(np.float64)
-    if (n_frames == 0).any():
-        s = seqs[int(np.flatnonzero(n_frames == 0)[0])]
+    empty = np.flatnonzero(n_frames == 0)
+    if len(empty) and not (p.pooled and n_frames.sum() > 0):  # a pooled score only needs frames somewhere
+        s = seqs[int(empty[0])]
         raise ValueError(f"{ground_truth[s].source}: no valid ground-truth frame in sequence {s}")
     err_mode = "<" if p.precision_strict else "<="
-    counts = {
-        "success": _bin_counts(ov, seq_id, len(seqs), p.thresholds("success"), ">"),
-        "precision": _bin_counts(err, seq_id, len(seqs), p.thresholds("precision"), err_mode),
-    }
+    counts = {"success": _bin_counts(ov, seq_id, len(seqs), p.thresholds("success"), ">")}
+    if p.has_precision:
+        counts["precision"] = _bin_counts(err, seq_id, len(seqs), p.thresholds("precision"), err_mode)
     if nerr is not None:
         counts["norm_precision"] = _bin_counts(nerr, seq_id, len(seqs), p.thresholds("norm_precision"), "<=")
-    return TrackerEvaluation(tracker, p, seqs, counts, n_frames, fps=_fps(results, seqs))
+    iou_sum = np.bincount(seq_id, weights=ov, minlength=len(seqs)) if p.success_score == "mean_iou" else None
+    return TrackerEvaluation(tracker, p, seqs, counts, n_frames, fps=speed(results, seqs, p.speed), iou_sum=iou_sum)
 
 
-def _fps(results: dict[str, Track], seqs: list[str]) -> float | None:
-    """Mean over sequences of frames / total time, from time files where present (0 s ignored)."""
-    speeds = []
+def _check_gt_extras(gt: Track, p: Protocol, seq: str) -> None:
+    """The GOT-10k protocol's per-sequence GT files, with what to do when they are absent."""
+    layout = "GOT-10k layout: <seq>/groundtruth.txt, cover.label, meta_info.ini"
+    if p.validity == "cover" and gt.cover is None:
+        test = ("; a one-line groundtruth.txt is GOT-10k's test split, whose ground truth is withheld: submit the "
+                "results folder to the GOT-10k server") if len(gt.boxes) == 1 else ""
+        raise ValueError(f"{gt.source}: no cover.label beside it (sequence {seq}); the {p.name} protocol leaves out "
+                         f"the frames whose cover is 0 ({layout}){test}")
+    if p.clip_to_image and gt.image_size is None:
+        raise ValueError(f"{gt.source}: no meta_info.ini with a resolution beside it (sequence {seq}); the {p.name} "
+                         f"protocol clips boxes to the image ({layout}; a synthetic split from generator 1.2.0 or "
+                         "older lacks it: regenerate it with cmd-tir synth)")
+
+
+SPEED_RULES = ("frames_over_time", "mean_inverse", "mean_inverse_pooled")
+
+
+def speed(results: dict[str, Track], seqs: list[str], rule: str = "frames_over_time") -> float | None:
+    """Frames per second from the time files (None where no sequence has a positive time).
+
+    ``frames_over_time``: per sequence frames / total seconds (finite positive times), mean over
+    sequences; ``mean_inverse`` (got10k ExperimentOTB): per sequence the mean of 1/t over its
+    positive times, mean over the sequences that have one; ``mean_inverse_pooled``
+    (ExperimentGOT10k): the mean of 1/t over the positive times of all sequences together (a time
+    file with one column per repetition counts every column).
+    """
+    if rule not in SPEED_RULES:
+        raise ValueError(f"unknown speed rule {rule!r}; choose one of {', '.join(SPEED_RULES)}")
+    per_seq, pooled = [], []
     for s in seqs:
         t = results[s].times
         if t is None:
             continue
-        t = np.asarray(t, float)
-        t = t[np.isfinite(t) & (t > 0)]
-        if len(t):
-            speeds.append(len(t) / t.sum())
-    return float(np.mean(speeds)) if speeds else None
+        t = np.asarray(t, float).ravel()
+        if rule == "frames_over_time":
+            t = t[np.isfinite(t) & (t > 0)]
+            if len(t):
+                per_seq.append(len(t) / t.sum())
+            continue
+        t = t[t > 0]  # NaN compares false, as in the toolkit
+        if rule == "mean_inverse_pooled":
+            pooled.append(t)
+        elif len(t):
+            per_seq.append(float(np.mean(1.0 / t)))
+    if rule == "mean_inverse_pooled":
+        t = np.concatenate(pooled) if pooled else np.zeros(0)
+        return float(np.mean(1.0 / t)) if len(t) else None
+    return float(np.mean(per_seq)) if per_seq else None

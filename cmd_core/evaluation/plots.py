@@ -108,7 +108,8 @@ def plot_attributes(att, path: str | Path, protocol: Protocol | None) -> Path | 
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.grid(True, axis="x", linestyle=":", color="0.6")
-    ax.set_xlabel("Success (AUC)" if not (protocol and protocol.pooled) else "MSR", fontsize=11)
+    ax.set_xlabel(dict(protocol.score_labels).get("success", "Success (AUC)") if protocol else "Success (AUC)",
+                  fontsize=11)
     bench = protocol.benchmark if protocol else ""
     ax.set_title(f"Success per attribute on {bench}", fontsize=13, fontweight="bold")
     ax.legend(loc="lower right", fontsize=8)

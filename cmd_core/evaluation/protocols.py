@@ -48,22 +48,43 @@ class Protocol:
     - ``pred_fix``: invalid predictions. ``"previous"``: a box with NaN or w/h <= 0 is replaced by
       the previous (already fixed) box unless its GT row holds a NaN (OTB MATLAB code);
       ``"previous_zero"``: only w or h == 0 is replaced, NaN or negative sizes are an error
-      (pytracking); ``"none"``: kept as they are, NaN compares as failure (got10k).
-    - ``first_frame_gt``: the first prediction is replaced by the GT.
+      (pytracking); ``"none"``: kept as they are, NaN compares as failure (got10k OTB);
+      ``"reject_nan"``: kept as they are, but NaN or inf is an error (GOT-10k, whose average overlap
+      would turn NaN).
+    - ``first_frame_gt``: the first prediction is replaced by the GT; ``drop_first_frame``: the
+      first frame (the tracker's initialisation) is left out of the scores (GOT-10k).
     - ``validity``: which GT frames are valid: ``"all_positive"`` (all four values > 0),
       ``"wh_positive"`` (w > 0 and h > 0), ``"not_nan"`` (LaSOT: NaN rows are dropped from the
-      sequence), ``"none"``.
+      sequence), ``"cover"`` (GOT-10k: frames whose ``cover.label`` is 0 are dropped), ``"none"``.
     - ``invalid_iou`` / ``invalid_center`` / ``invalid_norm``: value written for invalid frames
       (-1: failure for IoU '>' tests, success for error '<=' tests; ``inf``: failure).
     - ``pixel_inclusive``: IoU with right = x + w - 1 and widths + 1; else continuous boxes.
     - ``clip_iou`` / ``iou_eps``: got10k clips IoU to [0, 1] and adds eps to the union.
+    - ``clip_to_image``: before the IoU, result and GT boxes are clipped to the image (the GT's
+      ``image_size``) as got10k's ``rect_iou(bound=...)`` does: x to [0, W], then w to [0, W - x]
+      (so a box left of the image is moved, not cut), the same for y and h.
     - ``center``: ``"pixel"`` = x + (w-1)/2, ``"half"`` = x + w/2 (GTOT results).
     - ``norm``: ``"divide_centers"`` (both centres divided by GT w,h, then subtracted),
       ``"max1"`` (difference divided by max(1, GT w,h)), or ``None``.
     - thresholds, the comparison used on each curve, and how each score is read off the curve:
-      ``success_score`` ``"mean"`` (mean of the points) or ``"riemann"`` (GTOT auc.m);
-      ``precision_at`` the px threshold; ``norm_score`` ``"value"`` (at ``norm_at``) or ``"mean"``.
-    - ``pooled``: frames pooled over all sequences (GTOT) instead of mean of per-sequence curves.
+      ``success_score`` ``"mean"`` (mean of the points), ``"riemann"`` (GTOT auc.m) or
+      ``"mean_iou"`` (GOT-10k's average overlap: the mean IoU of the scored frames, no curve);
+      ``precision_at`` the px threshold (None: no centre-error precision); ``norm_score``
+      ``"value"`` (at ``norm_at``) or ``"mean"``; ``success_rates``: IoU thresholds whose value on
+      the success curve is reported as a success rate (scores ``sr50``, ``sr75`` ...).
+    - ``pooled``: frames pooled over all sequences (GTOT, GOT-10k) instead of mean of per-sequence
+      curves.
+    - ``speed``: the FPS column: ``"frames_over_time"`` (per sequence frames / total seconds, mean
+      over sequences), ``"mean_inverse"`` (got10k ExperimentOTB: per sequence the mean of 1/t over
+      its positive times, mean over sequences that have one) or ``"mean_inverse_pooled"``
+      (ExperimentGOT10k: the mean of 1/t over the positive times of all sequences together).
+    - ``result_layout``: ``None`` (any layout :func:`~cmd_core.evaluation.readers.read_results`
+      knows) or ``"got10k"`` (only ``<seq>/<seq>_NNN.txt``, every repetition, and
+      ``<seq>/<seq>_time.txt``, as the GOT-10k toolkit and server read them);
+      ``require_complete``: a sequence without results (or without its time file) is an error
+      rather than left out and listed (``evaluate_results(allow_missing=True)`` relaxes it).
+    - ``score_labels``: column names of the scores in reports where they differ from Success /
+      Precision / Norm. precision (GTOT: MSR, MPR; GOT-10k: AO, SR@0.5, SR@0.75).
     - ``dual_gt``: IoU is the max and centre error the min over two GTs (GTOT visible/thermal).
     - ``polygon``: 8-value result boxes become ``"bbox"`` (axis-aligned hull of the 4 points) or
       ``"gtot"`` (values 1, 2, 3, 6 as left, top, right, bottom, rounded half away from zero).
@@ -75,6 +96,7 @@ class Protocol:
     length_rule: str = "truncate"
     pred_fix: str = "previous"
     first_frame_gt: bool = True
+    drop_first_frame: bool = False
     validity: str = "all_positive"
     invalid_iou: float = -1.0
     invalid_center: float = -1.0
@@ -82,6 +104,7 @@ class Protocol:
     pixel_inclusive: bool = True
     clip_iou: bool = False
     iou_eps: float = 0.0
+    clip_to_image: bool = False
     center: str = "pixel"
     norm: str | None = "divide_centers"
     iou_thresholds: tuple = tuple(matlab_colon(0.0, 0.05, 1.0))
@@ -89,17 +112,31 @@ class Protocol:
     norm_thresholds: tuple = tuple(arange_thresholds(50, 0.0, 100.0))
     precision_strict: bool = False
     success_score: str = "mean"
-    precision_at: float = 20.0
+    precision_at: float | None = 20.0
     norm_score: str | None = "value"
     norm_at: float = 0.2
+    success_rates: tuple = ()
     pooled: bool = False
     dual_gt: bool = False
     polygon: str = "bbox"
+    speed: str = "frames_over_time"
+    result_layout: str | None = None
+    require_complete: bool = False
+    score_labels: tuple = ()
 
     @property
     def has_norm_precision(self) -> bool:
         """Whether this protocol reports a normalized precision."""
         return self.norm is not None and self.norm_score is not None
+
+    @property
+    def has_precision(self) -> bool:
+        """Whether this protocol reports a centre-error precision."""
+        return self.precision_at is not None
+
+    def rate_keys(self) -> dict[str, float]:
+        """Score name -> IoU threshold of each reported success rate (``{"sr50": 0.5, ...}``)."""
+        return {f"sr{round(t * 100):d}": float(t) for t in self.success_rates}
 
     def thresholds(self, kind: str) -> np.ndarray:
         """Threshold array for curve ``kind`` in {'success', 'precision', 'norm_precision'}."""
@@ -173,7 +210,9 @@ class Got10kOtbProtocol(Protocol):
     precision at 20 px. No validity mask; continuous IoU (x2 = x + w) with eps added to the union,
     clipped to [0, 1]; centre x + (w-1)/2; NaN predictions are failures (no replacement); first frame
     = GT; results and GT are cut to the shorter of the two (the toolkit only warns). No normalized
-    precision."""
+    precision. FPS: per sequence the mean of 1/t over its positive times, then the mean over the
+    sequences that have one. Reads the ``got10k-otb`` result layout (``<seq>.txt``,
+    ``times/<seq>_time.txt``) among others."""
 
     name: str = "got10k-otb"
     benchmark: str = "OTB"
@@ -186,6 +225,7 @@ class Got10kOtbProtocol(Protocol):
     norm: str | None = None
     norm_score: str | None = None
     iou_thresholds: tuple = tuple(arange_thresholds(20, 0.05))
+    speed: str = "mean_inverse"
 
 
 @dataclass(frozen=True)
@@ -200,6 +240,44 @@ class Got10kLasotProtocol(Got10kOtbProtocol):
     norm: str | None = "max1"
     norm_score: str | None = "mean"
     norm_thresholds: tuple = tuple(arange_thresholds(50, 0.01))
+
+
+@dataclass(frozen=True)
+class Got10kProtocol(Protocol):
+    """GOT-10k toolkit ExperimentGOT10k (val split; the test server applies the same rules).
+    Average overlap AO = mean IoU of the scored frames; SR@0.5 and SR@0.75 = share of scored frames
+    with IoU > 0.5, > 0.75 (the success curve over linspace(0, 1, 101), '>'). Scored frames: every
+    frame but the first (the initialisation, left out rather than set to the GT) whose
+    ``cover.label`` is > 0; frames are pooled over all sequences and all repetitions
+    (``<seq>_001.txt``, ``<seq>_002.txt`` ...), not averaged per sequence. Result and GT boxes are
+    clipped to the image (``meta_info.ini`` resolution) before a continuous IoU (x2 = x + w) with eps
+    in the union, clipped to [0, 1]. Results must have as many lines as the GT (the toolkit asserts
+    it); a NaN box is an error (it would make AO NaN). No centre-error precision. FPS = mean of 1/t
+    over all positive times. Reads only the GOT-10k result layout, and a sequence without results or
+    without its time file stops the evaluation (``--allow-missing`` leaves it out and lists it)."""
+
+    name: str = "got10k"
+    benchmark: str = "GOT-10k"
+    length_rule: str = "strict"
+    pred_fix: str = "reject_nan"
+    first_frame_gt: bool = False
+    drop_first_frame: bool = True
+    validity: str = "cover"
+    pixel_inclusive: bool = False
+    clip_iou: bool = True
+    iou_eps: float = float(np.finfo(float).eps)
+    clip_to_image: bool = True
+    norm: str | None = None
+    norm_score: str | None = None
+    iou_thresholds: tuple = tuple(np.linspace(0, 1, 101))
+    precision_at: float | None = None
+    success_score: str = "mean_iou"
+    success_rates: tuple = (0.5, 0.75)
+    pooled: bool = True
+    speed: str = "mean_inverse_pooled"
+    result_layout: str | None = "got10k"
+    require_complete: bool = True
+    score_labels: tuple = (("success", "AO"), ("sr50", "SR@0.5"), ("sr75", "SR@0.75"))
 
 
 @dataclass(frozen=True)
@@ -229,6 +307,7 @@ class GtotProtocol(Protocol):
     pooled: bool = True
     dual_gt: bool = True
     polygon: str = "gtot"
+    score_labels: tuple = (("success", "MSR"), ("precision", "MPR"))
 
 
 @dataclass(frozen=True)
@@ -263,11 +342,12 @@ LASHER = LasherProtocol()
 PYTRACKING = PytrackingProtocol()
 GOT10K_OTB = Got10kOtbProtocol()
 GOT10K_LASOT = Got10kLasotProtocol()
+GOT10K = Got10kProtocol()
 GTOT = GtotProtocol()
 VTUAV = VtuavProtocol()
 
-PRESETS: dict[str, Protocol] = {p.name: p for p in (LSOTB, PTB, LASHER, PYTRACKING, GOT10K_OTB, GOT10K_LASOT, GTOT,
-                                                    VTUAV)}
+PRESETS: dict[str, Protocol] = {p.name: p for p in (LSOTB, PTB, LASHER, PYTRACKING, GOT10K_OTB, GOT10K_LASOT, GOT10K,
+                                                    GTOT, VTUAV)}
 
 
 def get_protocol(name: str | Protocol) -> Protocol:

@@ -7,6 +7,8 @@ Errors name the file and the line.
 
 from __future__ import annotations
 
+import ast
+import glob
 import io
 import logging
 import re
@@ -119,23 +121,63 @@ def find_result_file(directory: Path, seq: str, tracker: str | None = None) -> P
 
 
 def find_time_file(directory: Path, seq: str) -> Path | None:
-    """pytracking ``<seq>_time.txt``, got10k ``times/<seq>_time.txt`` or ``<seq>/<seq>_time.txt``."""
+    """pytracking / OTB ``<seq>_time.txt``, got10k-otb ``times/<seq>_time.txt`` or GOT-10k ``<seq>/<seq>_time.txt``."""
     cands = [directory / f"{seq}_time.txt", directory / "times" / f"{seq}_time.txt", directory / seq / f"{seq}_time.txt"]
     return next((c for c in cands if c.is_file()), None)
 
 
+RESULT_LAYOUTS = (None, "got10k")
+
+
+def got10k_result_files(directory: Path, seq: str) -> list[Path]:
+    """Every repetition of ``seq`` in the GOT-10k layout, ``<seq>/<seq>_[0-9]*.txt`` (the toolkit's
+    glob), sorted: ``<seq>_001.txt``, ``<seq>_002.txt`` ..."""
+    d = directory / seq
+    return sorted(d.glob(f"{glob.escape(seq)}_[0-9]*.txt")) if d.is_dir() else []
+
+
+def got10k_missing_reason(directory: Path, seq: str, tracker: str | None = None) -> str:
+    """Why ``seq`` has no GOT-10k results in ``directory``, naming the file looked for and any file of
+    another layout found instead."""
+    want = directory / seq / f"{seq}_001.txt"
+    other = find_result_file(directory, seq, tracker)
+    hint = ""
+    if other is not None:
+        hint = (f"; found {other}, another layout, which the GOT-10k toolkit does not read "
+                "(write GOT-10k results with cmd-tir track --result-format got10k)")
+    return f"sequence {seq}: no {want}{hint}"
+
+
 def read_results(
-    directory: str | Path, sequences: list[str], tracker: str | None = None, box_format: str = "xywh"
+    directory: str | Path, sequences: list[str], tracker: str | None = None, box_format: str = "xywh",
+    layout: str | None = None,
 ) -> tuple[dict[str, Track], list[str]]:
     """Read one tracker's results for ``sequences``; returns (tracks, missing sequence names).
 
     Polygons (8 values) are kept and converted by the protocol; ``box_format="corner"`` reads
-    x1 y1 x2 y2.
+    x1 y1 x2 y2. ``layout=None`` finds each sequence in any known layout (one file per sequence);
+    ``layout="got10k"`` reads only GOT-10k's ``<seq>/<seq>_NNN.txt`` (every repetition: the first in
+    ``Track.boxes``, the others in ``Track.repeats``) and ``<seq>/<seq>_time.txt`` (``times`` is None
+    when it is absent), exactly the files the GOT-10k toolkit reads.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: results folder not found")
+    if layout not in RESULT_LAYOUTS:
+        raise ValueError(f"unknown result layout {layout!r}; choose one of {RESULT_LAYOUTS}")
     tracks, missing = {}, []
+    if layout == "got10k":
+        for s in sequences:
+            files = got10k_result_files(directory, s)
+            if not files:
+                missing.append(s)
+                continue
+            runs = [Track(read_boxes(f, box_format), source=str(f)) for f in files]
+            tf = directory / s / f"{s}_time.txt"
+            runs[0].times = read_times(tf)
+            runs[0].repeats = runs[1:] or None
+            tracks[s] = runs[0]
+        return tracks, missing
     for s in sequences:
         f = find_result_file(directory, s, tracker)
         if f is None:
@@ -209,7 +251,9 @@ def read_ground_truth(
     Formats: ``flat`` (``<seq>.txt``), ``lsotb`` (``anno/<seq>.txt``), ``ptb`` (``tiranno/`` or
     ``anno/``), ``lasher`` (``gt/<seq>.txt``, or the dataset layout ``<seq>/infrared.txt``),
     ``rgbt234`` (``<seq>/visible.txt``, ``infrared.txt``), ``gtot`` (``[gt/]<seq>/groundTruth_v.txt``
-    and ``_i.txt``, corners), ``got10k`` (``<seq>/groundtruth.txt``), ``lasot``
+    and ``_i.txt``, corners), ``got10k`` (``<seq>/groundtruth.txt``, plus ``cover.label`` and the
+    ``meta_info.ini`` resolution as ``Track.cover`` and ``Track.image_size`` where present; the
+    split's ``list.txt`` gives the sequences when there is one), ``lasot``
     (``<class>/<seq>/groundtruth.txt``), ``vtuav`` (``<seq>/rgb.txt``, ``ir.txt``: line k + 1 is frame
     10 k, spread to one row per frame with NaN rows between, see :func:`spread_sparse`), ``manifest``
     (a Parquet frame manifest, see :func:`read_manifest_gt`). For RGB-T layouts ``modality`` picks
@@ -265,16 +309,65 @@ def read_ground_truth(
     if fmt in ("got10k", "lasot"):
         files = {p.parent.name: p for p in root.glob("*/groundtruth.txt")}
         files.update({p.parent.name: p for p in root.glob("*/*/groundtruth.txt")})
-        names = sequences or sorted(files)
+        names = sequences
+        if not names and fmt == "got10k" and (root / "list.txt").is_file():
+            names = read_sequence_list(root / "list.txt")  # the split's own list, as the GOT-10k toolkit reads it
+        names = names or sorted(files)
         out = {}
         for s in names:
             if s not in files:
                 raise FileNotFoundError(f"{root}: no {s}/groundtruth.txt")
             out[s] = Track(read_boxes(files[s], polygon="bbox"), source=str(files[s]))
+            if fmt == "got10k":
+                out[s].cover, out[s].image_size = read_got10k_extras(files[s].parent, len(out[s].boxes))
         return out
     base = _flat_dir(root, fmt)
     names = sequences or sorted(p.stem for p in base.glob("*.txt"))
     return {s: Track(read_boxes(base / f"{s}.txt", polygon="bbox"), source=str(base / f"{s}.txt")) for s in names}
+
+
+def read_meta_info(path: str | Path) -> dict[str, str]:
+    """A GOT-10k ``meta_info.ini`` as {key: value}: a ``[METAINFO]`` line, then ``key: value`` lines
+    (read as the GOT-10k toolkit does: each line after the first split at ': ')."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    out = {}
+    for i, line in enumerate(lines[1:], 2):
+        key, sep, value = line.partition(": ")
+        if not sep:
+            raise ValueError(f"{path}, line {i}: expected 'key: value', got {line!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def read_resolution(path: str | Path) -> tuple[float, float]:
+    """The ``resolution: (width, height)`` of a GOT-10k ``meta_info.ini``."""
+    meta = read_meta_info(path)
+    if "resolution" not in meta:
+        raise ValueError(f"{path}: no 'resolution: (width, height)' line")
+    try:
+        w, h = (float(v) for v in ast.literal_eval(meta["resolution"]))
+    except (ValueError, TypeError, SyntaxError):
+        raise ValueError(f"{path}: resolution {meta['resolution']!r} is not '(width, height)'") from None
+    if not (w > 0 and h > 0):
+        raise ValueError(f"{path}: resolution {meta['resolution']!r} is not a positive width and height")
+    return w, h
+
+
+def read_got10k_extras(seq_dir: Path, n_frames: int) -> tuple[np.ndarray | None, tuple[float, float] | None]:
+    """A GOT-10k sequence's ``cover.label`` (one value 0..8 per frame) and ``meta_info.ini``
+    resolution, each None when its file is absent (the protocols that need them say so)."""
+    cover = None
+    f = seq_dir / "cover.label"
+    if f.is_file():
+        cover = read_numbers(f, columns=(1,)).ravel()
+        if len(cover) != n_frames:
+            raise ValueError(f"{f}: {len(cover)} labels but {seq_dir / 'groundtruth.txt'} has {n_frames} frames")
+        if not np.isin(cover, np.arange(9)).all():
+            bad = int(np.flatnonzero(~np.isin(cover, np.arange(9)))[0])
+            raise ValueError(f"{f}, line {bad + 1}: cover label {cover[bad]:g} is not a whole number 0..8")
+    meta = seq_dir / "meta_info.ini"
+    return cover, (read_resolution(meta) if meta.is_file() else None)
 
 
 def spread_sparse(boxes: np.ndarray, step: int) -> np.ndarray:

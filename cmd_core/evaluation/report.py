@@ -16,12 +16,22 @@ from cmd_core.io import atomic_open, write_parquet, write_text
 from cmd_core.io import markdown_table as markdown_rows
 
 from .engine import CURVES, TrackerEvaluation
+from .protocols import PRESETS, Protocol, get_protocol
 
 SCORE_COLUMNS = ["tracker", "success", "precision", "norm_precision", "fps", "n_sequences", "n_frames"]
+SCORE_NAMES = ("success", "precision", "norm_precision")
 CURVES_SCHEMA = pa.schema([
     ("tracker", pa.string()), ("sequence", pa.string()), ("curve", pa.string()),
     ("threshold", pa.float64()), ("value", pa.float64()), ("n_frames", pa.int64()),
 ])
+
+
+def score_columns(protocol: Protocol | None) -> list[str]:
+    """The scores table's columns: SCORE_COLUMNS with the protocol's success rates (GOT-10k:
+    ``sr50``, ``sr75``) after the normalized precision."""
+    rates = list(protocol.rate_keys()) if protocol else []
+    i = SCORE_COLUMNS.index("fps")
+    return SCORE_COLUMNS[:i] + rates + SCORE_COLUMNS[i:]
 
 
 def scores_table(evals: list[TrackerEvaluation]) -> pd.DataFrame:
@@ -31,7 +41,7 @@ def scores_table(evals: list[TrackerEvaluation]) -> pd.DataFrame:
         sc = ev.scores()
         rows.append({"tracker": ev.tracker, **sc, "fps": ev.fps, "n_sequences": len(ev.sequences),
                      "n_frames": int(ev.n_frames.sum())})
-    df = pd.DataFrame(rows, columns=SCORE_COLUMNS)
+    df = pd.DataFrame(rows, columns=score_columns(evals[0].protocol if evals else None))
     return df.sort_values("success", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -76,22 +86,40 @@ def _fmt(v, digits: int = 3) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
 
 
-def markdown_table(df: pd.DataFrame, protocol_name: str, gtot: bool = False) -> str:
-    """Markdown table of the scores (the CLI prints it)."""
-    s_name, p_name = ("MSR", "MPR") if gtot else ("Success (AUC)", "Precision")
-    has_norm = df["norm_precision"].notna().any()
-    head = ["Tracker", s_name, p_name] + (["Norm. precision"] if has_norm else []) + ["FPS", "Sequences"]
-    rows = [[str(r.tracker), _fmt(r.success), _fmt(r.precision)] + ([_fmt(r.norm_precision)] if has_norm else [])
-            + [_fmt(r.fps, 1), str(r.n_sequences)] for r in df.itertuples()]
-    return f"Protocol: {protocol_name}\n\n" + markdown_rows(rows, head) + "\n"
+def _shown(df: pd.DataFrame, protocol: Protocol | str | None, gtot: bool, latex: bool) -> dict[str, str]:
+    """Score columns to show (those with a value) and their labels: the protocol's own names
+    (GTOT MSR / MPR, GOT-10k AO / SR@0.5 / SR@0.75), else Success, Precision, Norm. precision."""
+    labels = {"success": "Success" if latex else "Success (AUC)", "precision": "Precision",
+              "norm_precision": "Norm.\\ precision" if latex else "Norm. precision"}
+    if gtot:
+        labels.update(success="MSR", precision="MPR")
+    rates = {}
+    if protocol is not None:
+        p = get_protocol(protocol)
+        rates = {k: f"SR@{t:g}" for k, t in p.rate_keys().items()}
+        labels.update(rates)
+        labels.update(dict(p.score_labels))
+    cols = [c for c in (*SCORE_NAMES, *rates) if c in df.columns and df[c].notna().any()]
+    return {c: labels[c] for c in (cols or ["success"])}
 
 
-def latex_table(df: pd.DataFrame, benchmark: str, gtot: bool = False) -> str:
-    """A booktabs LaTeX table (pandas ``Styler.to_latex``); the best value of each column in bold."""
-    has_norm = df["norm_precision"].notna().any()
-    cols = ["success", "precision"] + (["norm_precision"] if has_norm else [])
-    names = {"tracker": "Tracker", "success": "MSR" if gtot else "Success", "precision": "MPR" if gtot else "Precision",
-             "norm_precision": "Norm.\\ precision"}
+def markdown_table(df: pd.DataFrame, protocol: Protocol | str, gtot: bool = False) -> str:
+    """Markdown table of the scores (the CLI prints it), headed by the protocol's name (a preset
+    name, or a Protocol whose score labels are used)."""
+    shown = _shown(df, protocol if isinstance(protocol, Protocol) or protocol in PRESETS else None, gtot, False)
+    head = ["Tracker", *shown.values(), "FPS", "Sequences"]
+    rows = [[str(r["tracker"]), *(_fmt(r[c]) for c in shown), _fmt(r["fps"], 1), str(r["n_sequences"])]
+            for r in df.to_dict("records")]
+    name = protocol.name if isinstance(protocol, Protocol) else protocol
+    return f"Protocol: {name}\n\n" + markdown_rows(rows, head) + "\n"
+
+
+def latex_table(df: pd.DataFrame, benchmark: str, gtot: bool = False, protocol: Protocol | str | None = None) -> str:
+    """A booktabs LaTeX table (pandas ``Styler.to_latex``); the best value of each column in bold.
+    Columns are named as the ``protocol`` names its scores (GTOT's MSR / MPR also with ``gtot``)."""
+    shown = _shown(df, protocol, gtot, True)
+    cols = list(shown)
+    names = {"tracker": "Tracker", **shown}
     esc = lambda s: str(s).replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")  # noqa: E731
     scores = [names[c] for c in cols]
     table = df[["tracker", *cols]].rename(columns=names).reset_index(drop=True)
@@ -123,11 +151,10 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     protocol = evals[0].protocol if evals else None
-    gtot = bool(protocol and protocol.pooled)
     df = scores_table(evals)
     write_csv(df, out / "scores.csv")
-    write_text(out / "scores.md", markdown_table(df, protocol.name if protocol else "-", gtot))
-    write_text(out / "scores.tex", latex_table(df, protocol.benchmark if protocol else "-", gtot))
+    write_text(out / "scores.md", markdown_table(df, protocol if protocol else "-"))
+    write_text(out / "scores.tex", latex_table(df, protocol.benchmark if protocol else "-", protocol=protocol))
     att = attribute_table(evals, attributes)
     write_csv(att, out / "per_attribute.csv")
     write_parquet(curves_table(evals), out / "curves.parquet", schema=CURVES_SCHEMA)

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scores", required=True, nargs="+", metavar="FILE", help="per-run score table(s), CSV or Parquet")
     parser.add_argument("--out-tables", required=True, metavar="DIR", help="folder for the tables")
     parser.add_argument("--out-plots", default=None, metavar="DIR", help="folder for the figures (default: no figures)")
-    parser.add_argument("--protocol", default="lsotb", choices=sorted(PRESETS),
+    # the comparison reads per-sequence scores off the curves: not GOT-10k's AO, a mean IoU no curve holds
+    parser.add_argument("--protocol", default="lsotb", choices=sorted(n for n, p in PRESETS.items() if p.success_score != "mean_iou"),
                         help="metric protocol of the curves files, unless the scores have a protocol column (default: lsotb)")
     parser.add_argument("--train-log", action="append", type=_train_log, default=[], metavar="STRATEGY[:SEED]=CSV",
                         help="a CSV training log (epoch, loss* columns); repeat per strategy and seed")

@@ -27,7 +27,7 @@ from ..io import write_text
 from .attributes import LSOTB_ATTRIBUTES, attribute_line, compute_attributes
 from .background import build_world
 from .config import SPLITS, SynthConfig
-from .layouts import LAYOUT_OF_SPLIT, MODALITIES_OF_SPLIT, SequenceWriter, write_split_index
+from .layouts import LAYOUT_OF_SPLIT, MODALITIES_OF_SPLIT, SequenceWriter, got10k_meta_info, write_split_index
 from .raster import rasterize
 from .render_rgb import RGBRenderer
 from .render_tir import TIRRenderer
@@ -35,7 +35,9 @@ from .scene import Scene, sample_scene
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1.2.0"
+# 1.2.1: the GOT-10k-layout split (rgb_train) also has each sequence's meta_info.ini and cut_by_image.label,
+# which the GOT-10k toolkit needs; every file 1.2.0 wrote (images included) is byte for byte the same.
+GENERATOR_VERSION = "1.2.1"
 MARKER = "synth.json"
 
 
@@ -177,7 +179,9 @@ def generate_sequence(config: SynthConfig, split: str, seq_index: int, split_dir
     absent = (tr["visible"] == 0).astype(int)
     cover = _cover(tr["visible_fraction"], tr["visible"])
     attrs = compute_attributes(scene, tr) if "tir" in modalities else None
-    writer.finish(tr["box"], absent, cover, tr["objects_rows"], attribute_line(attrs) if attrs else None)
+    cut = ((tr["truncation"] > 0) & (tr["visible"] > 0)).astype(int)  # seen, and partly outside the image
+    writer.finish(tr["box"], absent, cover, tr["objects_rows"], attribute_line(attrs) if attrs else None,
+                  cut_by_image=cut, meta_info=got10k_meta_info(scene.width, scene.height, scene.target.kind))
     meta = {"name": name, "frames": scene.n_frames, **scene.summary(),
             "occlusion_frame": scene.occlusion_frame, "crossover_frame": scene.crossover_frame,
             "max_occlusion": round(float(tr["occlusion"].max()), 3),

@@ -1,7 +1,11 @@
 """Writers for the four on-disk layouts, matching the real datasets the adapters read.
 
 - rgb_train  -> GOT-10k:   <split>/<seq>/00000001.jpg, groundtruth.txt (x,y,w,h floats, 2 decimals),
-                           absence.label (0/1), cover.label (0..8 visible eighths); <split>/list.txt
+                           absence.label (0/1), cover.label (0..8 visible eighths), cut_by_image.label
+                           (0/1: part of the target is outside the image), meta_info.ini (GOT-10k's
+                           keys in its order; resolution: (width, height), the one the GOT-10k
+                           toolkit reads; what a synthetic scene has no value for is "unknown");
+                           <split>/list.txt
 - rgbt_train, rgbt_eval -> RGBT234: <split>/<seq>/visible/00001v.jpg, infrared/00001i.jpg,
                            visible.txt, infrared.txt (x,y,w,h integers), init.txt (first box),
                            plus objects.csv (frame,object_id,kind,x,y,w,h,occlusion; frame 0-based)
@@ -63,14 +67,20 @@ class SequenceWriter:
         return self.seq_dir / f"{t + 1:04d}.jpg"
 
     def finish(self, boxes: np.ndarray, absent: np.ndarray, cover: np.ndarray,
-               objects_rows: list[tuple] | None = None, attribute_line: str | None = None) -> None:
-        """Write the annotation files. `boxes` (n, 4) x,y,w,h of the target (zeros where none)."""
+               objects_rows: list[tuple] | None = None, attribute_line: str | None = None,
+               cut_by_image: np.ndarray | None = None, meta_info: dict[str, str] | None = None) -> None:
+        """Write the annotation files. `boxes` (n, 4) x,y,w,h of the target (zeros where none);
+        GOT-10k layout: `cut_by_image` (n,) 0/1 and `meta_info` (see :func:`got10k_meta_info`)."""
         lines_f = "".join(_fmt_float(b) + "\n" for b in boxes)
         lines_i = "".join(_fmt_int(b) + "\n" for b in boxes)
         if self.layout == "got10k":
             _write(self.seq_dir / "groundtruth.txt", lines_f)
             _write(self.seq_dir / "absence.label", "".join(f"{int(a)}\n" for a in absent))
             _write(self.seq_dir / "cover.label", "".join(f"{int(c)}\n" for c in cover))
+            if cut_by_image is None or meta_info is None:
+                raise ValueError(f"{self.name}: the GOT-10k layout needs cut_by_image and meta_info")
+            _write(self.seq_dir / "cut_by_image.label", "".join(f"{int(c)}\n" for c in cut_by_image))
+            _write(self.seq_dir / "meta_info.ini", "[METAINFO]\n" + "".join(f"{k}: {v}\n" for k, v in meta_info.items()))
         elif self.layout == "rgbt234":
             _write(self.seq_dir / "visible.txt", lines_i)
             _write(self.seq_dir / "infrared.txt", lines_i)
@@ -83,6 +93,20 @@ class SequenceWriter:
         else:
             _write(self.split_dir / "anno" / f"{self.name}.txt", lines_i)
             _write(self.split_dir / "anno" / "att" / f"{self.name}.txt", (attribute_line or "") + "\n")
+
+
+GOT10K_META_KEYS = ("url", "begin", "end", "anno_fps", "object_class", "motion_class", "major_class", "root_class",
+                    "motion_adverb", "resolution")
+
+
+def got10k_meta_info(width: int, height: int, object_class: str) -> dict[str, str]:
+    """A GOT-10k ``meta_info.ini``'s keys in the dataset's order (readers such as pytracking take the
+    class names by line number, the GOT-10k toolkit the resolution by key): the target's class, the
+    image size as ``(width, height)``, "unknown" for what a synthetic scene has no value for."""
+    meta = dict.fromkeys(GOT10K_META_KEYS, "unknown")
+    meta.update(url="none (synthetic sequence, cmd_core.synth)", object_class=object_class,
+                resolution=f"({int(width)}, {int(height)})")
+    return meta
 
 
 def write_split_index(split: str, split_dir: Path, names: list[str]) -> None:

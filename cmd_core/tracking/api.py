@@ -1,6 +1,6 @@
 """Tracking API: run a tracker (DiMP or a classic baseline) on a frames manifest, the library form of
 ``cmd-tir track`` (:mod:`cmd_core.tracking.cli` parses the command's arguments and calls
-:func:`track`). Results go to the output folder in pytracking, got10k or OTB-toolkit layout (see
+:func:`track`). Results go to the output folder in pytracking, GOT-10k, GOT-10k-toolkit OTB or OTB layout (see
 :mod:`cmd_core.tracking.results`), plus an optional JSON summary (speed, parameters, or the reason a
 baseline is unavailable in this OpenCV build).
 """

@@ -1,9 +1,12 @@
 """``cmd-tir track``: run a tracker (DiMP or a classic baseline) on a frames manifest.
 
 Writes results into ``--out``: pytracking format by default (``<seq>.txt`` tab-separated boxes,
-``<seq>_time.txt`` seconds per frame), or ``--result-format got10k`` (comma-separated, times in
-``times/<seq>_time.txt``) or ``otb`` (comma-separated, for the OTB / LSOTB-TIR MATLAB toolkits) and, with ``--marker``, a JSON summary (speed, parameters, or the reason a
-baseline is unavailable in this OpenCV build). Argument parsing only: the library form of the
+``<seq>_time.txt`` seconds per frame), or with ``--result-format`` ``got10k`` (GOT-10k's own layout,
+``<seq>/<seq>_001.txt`` and ``<seq>/<seq>_time.txt``, for the GOT-10k toolkit and server),
+``got10k-otb`` (the GOT-10k toolkit's OTB experiments: ``<seq>.txt``, ``times/<seq>_time.txt``) or
+``otb`` (comma-separated, for the OTB / LSOTB-TIR MATLAB toolkits; see
+:data:`cmd_core.tracking.results.RESULT_FORMATS`) and, with ``--marker``, a JSON summary (speed,
+parameters, or the reason a baseline is unavailable in this OpenCV build). Argument parsing only: the library form of the
 command is :func:`cmd_core.tracking.api.track`.
 """
 
@@ -16,6 +19,7 @@ from typing import Any
 from cmd_core.cli import positive_int, report_error
 
 from .api import TRACKERS, track
+from .results import RESULT_FORMATS
 
 __all__ = ["add_arguments", "parse_overrides", "run"]
 
@@ -38,9 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=positive_int, default=None, help="torch / OpenCV threads")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device of the DiMP network")
     parser.add_argument("--integer", action="store_true", help="write truncated integer boxes (pytracking's %%d)")
-    parser.add_argument("--result-format", default="pytracking", choices=("pytracking", "got10k", "otb"),
-                        help="result file layout: pytracking (default; tab-separated), got10k (comma-separated, "
-                             "times/<seq>_time.txt) or otb (comma-separated, for the MATLAB toolkits)")
+    parser.add_argument("--result-format", default="pytracking", choices=tuple(RESULT_FORMATS),
+                        help="result file layout, each read unmodified by one toolkit: "
+                             + "; ".join(f"{f.name} ({f.boxes}, {f.times}): {f.toolkit}, scored by --protocol "
+                                         f"{' or '.join(f.protocols)}" for f in RESULT_FORMATS.values())
+                             + " (default: pytracking)")
     parser.add_argument("--marker", help="write a JSON summary here when done")
 
 

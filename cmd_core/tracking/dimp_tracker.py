@@ -15,7 +15,9 @@ re-optimise the filter every ``train_skipping`` frames, or at once (``net_opt_hn
 learning rate) on hard negatives.
 
 With the IoU-Net, the position after learning is the refined one (as the reference: when no refined
-box survives the aspect-ratio filter, the last refined position is kept).
+box survives the aspect-ratio filter, the last refined position is kept). The refined box becomes a
+position with the reference's crop centre ``top-left + size / 2``, or with ``symmetric_box_conversion``
+the exact inverse of the way in (every crossing between image and crop pixels: :mod:`.params`).
 
 Images are HxW (grayscale, e.g. TIR: replicated to 3 channels) or HxWx3 RGB arrays; boxes are
 (x, y, w, h) in pixels. Features run under ``torch.no_grad``; only the box refinement records a
@@ -35,7 +37,7 @@ from .box_refinement import jitter_boxes, optimize_boxes, select_box
 from .localization import localize
 from .memory import SampleMemory
 from .params import DiMPParams
-from .preprocessing import box_to_crop, crop, images_to_tensor, to_rgb
+from .preprocessing import box_from_crop, box_to_crop, crop, images_to_tensor, to_rgb
 
 __all__ = ["DiMPTracker", "check_init_box", "select_scale"]
 
@@ -250,11 +252,9 @@ class DiMPTracker:
         box = select_box(boxes, ious, p)
         if box is None:
             return
-        box = box.double().numpy()
-        center = np.array([box[1] + (box[3] - 1) / 2, box[0] + (box[2] - 1) / 2])
-        self.pos = (center - (out - 1) / 2) * sample.scale + sample.pos
+        self.pos, self.target_sz = box_from_crop(box.double().numpy(), sample.pos, sample.scale, out,
+                                                 symmetric=p.symmetric_box_conversion)
         self.pos_iounet = self.pos.copy()
-        self.target_sz = np.array([box[3], box[2]]) * sample.scale
         if update_scale:
             scale = math.sqrt(float(np.prod(self.target_sz / self.base_target_sz)))
             if p.clamp_scale_after_refinement:  # ours; the reference does not clamp here

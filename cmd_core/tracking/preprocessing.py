@@ -23,7 +23,7 @@ import torch
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "to_uint8", "to_rgb", "Crop", "crop_square", "crop_reference", "crop",
            "images_to_tensor",
-           "box_to_crop", "crop_to_image_pos"]
+           "box_to_crop", "box_from_crop", "crop_to_image_pos"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -175,6 +175,19 @@ def box_to_crop(pos, target_sz, crop_pos, crop_scale: float, out_size: int) -> n
 def crop_to_image_pos(crop_yx, crop_pos, crop_scale: float, out_size: int) -> np.ndarray:
     """Crop coordinates (y, x) -> image coordinates."""
     return (np.asarray(crop_yx, dtype=np.float64) - (out_size - 1) / 2.0) * crop_scale + np.asarray(crop_pos)
+
+
+def box_from_crop(box, crop_pos, crop_scale: float, out_size: int, *, symmetric: bool) -> tuple[np.ndarray, np.ndarray]:
+    """An (x, y, w, h) box in crop pixels as the target's centre ``pos`` (y, x) and size (h, w) in the image.
+
+    ``symmetric`` (ours): crop centre = top-left + (size - 1) / 2, the exact inverse of :func:`box_to_crop`.
+    Otherwise the reference's ``refine_target_box``: top-left + size / 2, half a crop pixel further
+    right and down on each axis (the asymmetry is part of the published numbers).
+    """
+    box = np.asarray(box, dtype=np.float64).reshape(4)
+    size = box[[3, 2]]
+    center = box[[1, 0]] + ((size - 1) / 2.0 if symmetric else size / 2.0)
+    return crop_to_image_pos(center, crop_pos, crop_scale, out_size), size * crop_scale
 
 
 _MEAN = torch.tensor(IMAGENET_MEAN).reshape(1, 3, 1, 1) * 255.0

@@ -1,6 +1,6 @@
 """Run any tracker (``initialize(image, box)`` / ``track(image) -> box``) over the sequences of a
 frames manifest in one modality and write result files with per-frame times (pytracking format by
-default; got10k or OTB-toolkit format on request, see
+default; GOT-10k, GOT-10k-toolkit OTB or OTB MATLAB format on request, see
 :func:`cmd_core.tracking.results.write_tracker_results`).
 
 Frames are decoded one step ahead in a background thread (decoding overlaps tracking); the
@@ -153,7 +153,7 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
                    modality: str, sequences: list[str] | None = None, integer: bool = False,
                    progress: bool = False, result_format: str = "pytracking") -> dict[str, Any]:
     """Track every (or the listed) sequence(s); write ``<seq>.txt`` and the times into ``out_dir``
-    (``result_format``: ``pytracking``, ``got10k`` or ``otb``).
+    (``result_format``: ``pytracking``, ``got10k``, ``got10k-otb`` or ``otb``).
 
     ``make_tracker()`` gives the tracker of a sequence (a fresh baseline, or the same DiMP tracker,
     which ``initialize`` resets). Returns a summary {sequences: {name: {frames, seconds, fps}}, ...}.

@@ -3,7 +3,7 @@
 # Snakemake's working directory, the project root: the same pinned install as tools/bootstrap-env.sh.
 # Snakemake hashes this file into the env's name; the line below carries the hash of the pin files
 # (tests/test_workflow.py keeps it current), so a change of the pins builds a new env.
-# pins: ea01e4526b4ad93b
+# pins: ec2181f5f9821ee0
 set -euo pipefail
 if [ ! -f requirements/constraints.txt ] || [ ! -f requirements/no-deps.txt ]; then
   echo "cmd-tir env: run snakemake from the cmd-tir project root (no requirements/ in $PWD)" >&2

@@ -13,7 +13,7 @@ with job_logging(snakemake.log[0]) as log:  # noqa: F821  (snakemake is injected
     evals, missing = evaluate_results(
         run["protocol"], run["gt"], dict(run["results"]), run.get("sequences"),
         gt_format=run.get("gt_format", "auto"), modality=run.get("modality"),
-        column_prefix=run.get("gt_columns", "gt_"),
+        column_prefix=run.get("gt_columns", "gt_"), allow_missing=run.get("allow_missing", False),
     )
     attributes = read_attributes(run["attributes"], evals[0].sequences) if run.get("attributes") else None
     tables = Path(out.scores).parent
