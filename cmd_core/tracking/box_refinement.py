@@ -60,6 +60,10 @@ def optimize_boxes(predict_iou: Callable[[Tensor], Tensor], boxes: Tensor, itera
                    history: list | None = None, reject_worse: bool = True) -> tuple[Tensor, Tensor]:
     """Gradient ascent of ``predict_iou`` ((N, 4) xywh -> (N,)) over the boxes.
 
+    Boxes may also be (B, N, 4): B independent sets (``predict_iou`` then maps (B, N, 4) -> (B, N)),
+    each normalised by its own first box, every element updated exactly as in the (N, 4) case
+    (the batched tracker refines the boxes of many sequences at once this way).
+
     ``reject_worse``: safeguarded (ours): returns (boxes (N, 4), predicted IoU (N,)) of the best
     evaluated state of every box. Otherwise the reference: every step kept, returns the final boxes
     and the IoU of the last evaluated state. When ``history`` is a list, the per-box IoU after each
@@ -67,18 +71,18 @@ def optimize_boxes(predict_iou: Callable[[Tensor], Tensor], boxes: Tensor, itera
     """
     if not reject_worse:
         return _optimize_boxes_reference(predict_iou, boxes, iterations, step_length, step_decay, space, history)
-    boxes = boxes.detach().reshape(-1, 4).clone()
-    n = boxes.shape[0]
-    sz_norm = boxes[:1, 2:].clone()
+    boxes = _as_box_sets(boxes)
+    n = boxes.shape[:-1]
+    sz_norm = boxes[..., :1, 2:].clone()
     if space == "relative":
         to_state, to_rect = (lambda b: rect_to_rel(b, sz_norm)), (lambda s: rel_to_rect(s, sz_norm))
     else:
         to_state, to_rect = (lambda b: b), (lambda s: s)
     state = to_state(boxes)
-    step = torch.full((n, 1), float(step_length), dtype=boxes.dtype)
+    step = torch.full((*n, 1), float(step_length), dtype=boxes.dtype)
     nominal = float(step_length)
     best_state = state.clone()
-    best_iou = torch.full((n,), -float("inf"), dtype=boxes.dtype)
+    best_iou = torch.full(n, -float("inf"), dtype=boxes.dtype)
     best_grad = torch.zeros_like(state)
     for i in range(iterations + 1):
         last = i == iterations
@@ -88,11 +92,11 @@ def optimize_boxes(predict_iou: Callable[[Tensor], Tensor], boxes: Tensor, itera
             grad = torch.autograd.grad(iou.sum(), s)[0] if not last else torch.zeros_like(s)
         iou = iou.detach()
         better = iou >= best_iou
-        best_state = torch.where(better[:, None], s.detach(), best_state)
-        best_grad = torch.where(better[:, None], grad, best_grad)
+        best_state = torch.where(better[..., None], s.detach(), best_state)
+        best_grad = torch.where(better[..., None], grad, best_grad)
         best_iou = torch.where(better, iou, best_iou)
         # rejected: halve the box's step; accepted: let it grow back towards the nominal step
-        step = torch.where(better[:, None], torch.clamp(step * 2.0, max=nominal), step * 0.5)
+        step = torch.where(better[..., None], torch.clamp(step * 2.0, max=nominal), step * 0.5)
         if history is not None:
             history.append(best_iou.clone())
         if last:
@@ -100,10 +104,10 @@ def optimize_boxes(predict_iou: Callable[[Tensor], Tensor], boxes: Tensor, itera
         if space == "relative":
             update = best_grad
         else:
-            update = best_grad * best_state[:, 2:].repeat(1, 2)
+            update = best_grad * _size_twice(best_state)
         state = best_state + step * update
         if space != "relative":  # keep sizes positive
-            state = torch.cat((state[:, :2], state[:, 2:].clamp(min=1e-3)), dim=1)
+            state = torch.cat((state[..., :2], state[..., 2:].clamp(min=1e-3)), dim=-1)
         step = step * step_decay
         nominal *= step_decay
     return to_rect(best_state).detach(), best_iou
@@ -113,9 +117,9 @@ def _optimize_boxes_reference(predict_iou, boxes: Tensor, iterations: int, step_
                               step_decay: float, space: str, history: list | None) -> tuple[Tensor, Tensor]:
     """pytracking's ``optimize_boxes_default`` / ``_relative``: ``state += step * grad`` (default:
     ``grad * (w, h, w, h)``), every step kept; the IoU returned is that of the last forward pass."""
-    boxes = boxes.detach().reshape(-1, 4).clone()
-    n = boxes.shape[0]
-    sz_norm = boxes[:1, 2:].clone()
+    boxes = _as_box_sets(boxes)
+    n = boxes.shape[:-1]
+    sz_norm = boxes[..., :1, 2:].clone()
     relative = space == "relative"
     state = rect_to_rel(boxes, sz_norm) if relative else boxes
     to_rect = (lambda s: rel_to_rect(s, sz_norm)) if relative else (lambda s: s)
@@ -129,13 +133,25 @@ def _optimize_boxes_reference(predict_iou, boxes: Tensor, iterations: int, step_
         iou = out.detach()
         if history is not None:
             history.append(iou.clone())
-        update = grad if relative else grad * s.detach()[:, 2:].repeat(1, 2)
+        update = grad if relative else grad * _size_twice(s.detach())
         state = s.detach() + step * update
         step *= step_decay
     if iou is None:  # no iterations: rank the initial boxes
         with torch.no_grad():
             iou = predict_iou(to_rect(state)).reshape(n).detach()
     return to_rect(state).detach(), iou
+
+
+def _as_box_sets(boxes: Tensor) -> Tensor:
+    """A detached copy, (N, 4) or (B, N, 4) (anything else is read as (N, 4))."""
+    boxes = boxes.detach()
+    return (boxes if boxes.dim() == 3 else boxes.reshape(-1, 4)).clone()
+
+
+def _size_twice(state: Tensor) -> Tensor:
+    """(w, h, w, h) of (..., 4) boxes."""
+    size = state[..., 2:]
+    return torch.cat((size, size), dim=-1)
 
 
 def select_box(boxes: Tensor, ious: Tensor, params: DiMPParams) -> Tensor | None:

@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder of the result files")
     parser.add_argument("--sequences", nargs="+", help="only these sequences (default: all)")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch / OpenCV threads")
+    parser.add_argument("--batch", type=positive_int, default=None, metavar="B",
+                        help="DiMP: track B sequences together (batched network calls, the same boxes as one at a "
+                             "time; a finished sequence's slot takes the next one; B may exceed the number of "
+                             "sequences). A sequence that fails then fails alone: the others are written and the "
+                             "command exits non-zero naming every failed sequence. Default: one at a time")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device of the DiMP network")
     parser.add_argument("--integer", action="store_true", help="write truncated integer boxes (pytracking's %%d)")
     parser.add_argument("--result-format", default="pytracking", choices=tuple(RESULT_FORMATS),
@@ -75,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
                         checkpoint=args.checkpoint, allow_untrained=args.allow_untrained, sequences=args.sequences,
                         threads=args.threads, device=args.device, integer=args.integer, marker=args.marker,
                         progress=sys.stderr.isatty(), overrides=parse_overrides(args.overrides),
-                        result_format=args.result_format)
+                        result_format=args.result_format, batch=args.batch)
     except CheckpointError as exc:
         return report_error("track", exc)
     if summary.get("status") == "unavailable":

@@ -104,8 +104,17 @@ class DiMPTracker:
         return feats, self.net.extract_classification_feat(feats)
 
     # ---- tracker interface --------------------------------------------------------------
+    # Each call is split into stages around its network calls, so that the batched tracker
+    # (:mod:`.batched`) runs the same per-sequence code with the network calls of many sequences
+    # batched together.
     @torch.no_grad()
     def initialize(self, image: np.ndarray, box) -> None:
+        images = self._init_begin(image, box)
+        feats, clf = self._features(images)
+        self._init_end(feats, clf)
+
+    def _init_begin(self, image: np.ndarray, box) -> np.ndarray:
+        """State of the first frame; returns the augmented crops (N, out, out, 3) to extract features of."""
         p = self.params
         image = to_rgb(image)
         b = check_init_box(box, image.shape)
@@ -133,7 +142,20 @@ class DiMPTracker:
         boxes = np.tile(init_box, (len(samples.shifts), 1))
         boxes[:, 0] += samples.shifts[:, 1]
         boxes[:, 1] += samples.shifts[:, 0]
-        feats, clf = self._features(samples.images)
+        self._init_boxes = (boxes, init_box)
+        return samples.images
+
+    def _init_modulation_input(self, feats, dtype: torch.dtype) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """IoU-Net modulation input of the first frame: the identity sample's features and its box (1, 4)."""
+        init_box = self._init_boxes[1]
+        init_box_t = torch.as_tensor(init_box, dtype=dtype, device=self.device).reshape(1, 4)
+        return [feats[name][:1] for name in self.net.bb_regressor_layer], init_box_t
+
+    def _init_end(self, feats, clf, iou_modulation=None) -> None:
+        """Filter, modulation vectors and memory from the first frame's features (``iou_modulation``:
+        already computed, by the batched tracker)."""
+        p = self.params
+        boxes = self._init_boxes[0]
         boxes_t = torch.as_tensor(boxes, dtype=clf.dtype, device=self.device)
         if p.use_augmentation and p.aug_dropout and p.aug_dropout[0] > 0:
             num, prob = p.aug_dropout
@@ -141,12 +163,13 @@ class DiMPTracker:
             boxes_t = torch.cat((boxes_t, boxes_t[:1].expand(int(num), -1)))
         clf = clf.contiguous()
 
-        init_box_t = torch.as_tensor(init_box, dtype=clf.dtype, device=self.device).reshape(1, 4)
         self.iou_net_check = float("nan")
         self.refine_boxes = p.use_iou_net
         if p.use_iou_net:
-            mod_feat = [feats[name][:1] for name in self.net.bb_regressor_layer]
-            self.iou_modulation = self.net.bb_regressor.get_modulation(mod_feat, init_box_t)
+            mod_feat, init_box_t = self._init_modulation_input(feats, clf.dtype)
+            if iou_modulation is None:
+                iou_modulation = self.net.bb_regressor.get_modulation(mod_feat, init_box_t)
+            self.iou_modulation = iou_modulation
             if p.iou_net_min_init_corr is not None:
                 self.iou_net_check = self._iou_net_first_frame_corr(mod_feat, init_box_t)
                 self.refine_boxes = self.iou_net_check >= p.iou_net_min_init_corr
@@ -154,6 +177,7 @@ class DiMPTracker:
                                                            num_iter=p.net_opt_iter, compute_losses=False)
         self.memory = SampleMemory(clf, boxes_t, p.sample_memory_size, p.init_samples_minimum_weight,
                                    reference=not p.memory_decay_weights)
+        del self._init_boxes
         ksz = self.filter.shape[-1]
         # reference get_centered_sample_pos: half a cell offset when feature + filter size is odd
         self.center_offset = ((p.feature_size + ksz) % 2) * FEATURE_STRIDE / 2
@@ -164,6 +188,18 @@ class DiMPTracker:
 
     def track(self, image: np.ndarray) -> np.ndarray:
         """Track one frame; returns the box (x, y, w, h)."""
+        crops, factors, pyramid = self._track_begin(image)
+        with torch.no_grad():
+            feats, clf = self._features(np.stack([c.image for c in crops]))
+            scores_all = self.net.classifier.classify(self.filter, clf)[:, 0].float().cpu()
+        k, loc, refine = self._track_locate(scores_all, crops, factors, pyramid)
+        if refine is not None:
+            feats_k = {name: v[k:k + 1] for name, v in feats.items()}
+            self._refine(feats_k, crops[k], refine)
+        return self._track_end(clf[k:k + 1], crops[k], loc)
+
+    def _track_begin(self, image: np.ndarray):
+        """Check the frame and cut the search crop(s); returns (crops, scale factors, pyramid)."""
         p = self.params
         image = to_rgb(image)
         if image.shape != self.image_shape:
@@ -173,18 +209,22 @@ class DiMPTracker:
         out = p.image_sample_size
         pyramid = p.scale_factors is not None and not self.refine_boxes
         factors = tuple(p.scale_factors) if pyramid else (1.0,)
-        with torch.no_grad():
-            center = self.pos + self.center_offset * self.target_scale
-            crops = [crop(image, center, self.target_scale * f * out, out, p.border_mode, p.patch_max_scale_change,
-                          cv2_resize=p.crop_resize_cv2) for f in factors]
-            feats, clf = self._features(np.stack([c.image for c in crops]))
-            scores_all = self.net.classifier.classify(self.filter, clf)[:, 0].float().cpu()
-            k = select_scale(scores_all.amax(dim=(-2, -1)).numpy(), factors, p.scale_penalty) if pyramid else 0
-            crop_k = crops[k]
-            cell = FEATURE_STRIDE * crop_k.scale  # image pixels per score cell
-            loc = localize(scores_all[k], self.target_sz / cell, (self.pos - crop_k.pos) / cell, p)
+        center = self.pos + self.center_offset * self.target_scale
+        crops = [crop(image, center, self.target_scale * f * out, out, p.border_mode, p.patch_max_scale_change,
+                      cv2_resize=p.crop_resize_cv2) for f in factors]
+        return crops, factors, pyramid
+
+    def _track_locate(self, scores_all: torch.Tensor, crops, factors, pyramid: bool):
+        """Localise in the score maps (one per crop); moves the target. Returns (crop index, localisation,
+        whether box refinement should update the scale, or None when there is no refinement this frame)."""
+        p = self.params
+        k = select_scale(scores_all.amax(dim=(-2, -1)).numpy(), factors, p.scale_penalty) if pyramid else 0
+        crop_k = crops[k]
+        cell = FEATURE_STRIDE * crop_k.scale  # image pixels per score cell
+        loc = localize(scores_all[k], self.target_sz / cell, (self.pos - crop_k.pos) / cell, p)
         self.flag, self.max_score, self.scale_index = loc.flag, loc.max_score, k
 
+        refine = None
         if loc.flag != "not_found":
             new_pos = crop_k.pos + loc.disp * cell
             if not self.refine_boxes:
@@ -192,12 +232,15 @@ class DiMPTracker:
             inside = (p.target_inside_ratio - 0.5) * self.target_sz
             self.pos = np.maximum(np.minimum(new_pos, self.image_sz - inside), inside)
             if self.refine_boxes:
-                feats_k = {name: v[k:k + 1] for name, v in feats.items()}
-                self._refine(feats_k, crop_k, p.update_scale_when_uncertain or loc.flag != "uncertain")
+                refine = p.update_scale_when_uncertain or loc.flag != "uncertain"
+        return k, loc, refine
 
+    def _track_end(self, clf_k: torch.Tensor, crop_k, loc) -> np.ndarray:
+        """Learn from the frame (unless not found or uncertain); returns the box (x, y, w, h)."""
+        p = self.params
         if p.update_classifier and loc.flag not in ("not_found", "uncertain"):
             with torch.no_grad():
-                self._learn(clf[k:k + 1], crop_k, hard_negative=loc.flag == "hard_negative")
+                self._learn(clf_k, crop_k, hard_negative=loc.flag == "hard_negative")
         if self.refine_boxes and loc.flag != "not_found" and self.pos_iounet is not None:
             self.pos = self.pos_iounet.copy()  # the reference tracks on from the IoU-Net position
         return self._box()
@@ -234,12 +277,9 @@ class DiMPTracker:
 
     def _refine(self, feats, sample, update_scale: bool) -> None:
         p = self.params
-        out = p.image_sample_size
         with torch.no_grad():
             iou_feat = self.net.bb_regressor.get_iou_feat([feats[name] for name in self.net.bb_regressor_layer])
-        init_box = torch.as_tensor(box_to_crop(self.pos, self.target_sz, sample.pos, sample.scale, out),
-                                   dtype=torch.float32)
-        boxes = jitter_boxes(init_box, p, self.gen)
+        boxes = self._refine_start_boxes(sample)
         mod = self.iou_modulation
         dev = self.device
 
@@ -249,6 +289,19 @@ class DiMPTracker:
         boxes, ious = optimize_boxes(predict, boxes, p.box_refinement_iter, p.box_refinement_step_length,
                                      p.box_refinement_step_decay, p.box_refinement_space,
                                      reject_worse=p.box_refinement_reject_worse)
+        self._refine_end(boxes, ious, sample, update_scale)
+
+    def _refine_start_boxes(self, sample) -> torch.Tensor:
+        """The refinement's start boxes in crop pixels: the current box and its random jitters."""
+        p = self.params
+        init_box = torch.as_tensor(box_to_crop(self.pos, self.target_sz, sample.pos, sample.scale,
+                                               p.image_sample_size), dtype=torch.float32)
+        return jitter_boxes(init_box, p, self.gen)
+
+    def _refine_end(self, boxes: torch.Tensor, ious: torch.Tensor, sample, update_scale: bool) -> None:
+        """The refined boxes -> position and size (and scale, with ``update_scale``)."""
+        p = self.params
+        out = p.image_sample_size
         box = select_box(boxes, ious, p)
         if box is None:
             return

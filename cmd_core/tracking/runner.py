@@ -25,7 +25,8 @@ import pandas as pd
 from .preprocessing import to_uint8
 from .results import RESULT_FORMATS, write_tracker_results
 
-__all__ = ["MODALITIES", "read_frames_manifest", "sequence_rows", "run_sequence", "track_manifest", "set_threads"]
+__all__ = ["MODALITIES", "read_frames_manifest", "sequence_rows", "run_sequence", "track_manifest", "set_threads",
+           "track_manifest_batched", "SequencesFailed"]
 
 log = logging.getLogger(__name__)
 MODALITIES = ("rgb", "tir")
@@ -149,15 +150,10 @@ def run_sequence(tracker, rows: list[dict[str, Any]], modality: str, sequence: s
     return boxes, times
 
 
-def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, make_tracker: Callable[[], Any],
-                   modality: str, sequences: list[str] | None = None, integer: bool = False,
-                   progress: bool = False, result_format: str = "pytracking") -> dict[str, Any]:
-    """Track every (or the listed) sequence(s); write ``<seq>.txt`` and the times into ``out_dir``
-    (``result_format``: ``pytracking``, ``got10k``, ``got10k-otb`` or ``otb``).
 
-    ``make_tracker()`` gives the tracker of a sequence (a fresh baseline, or the same DiMP tracker,
-    which ``initialize`` resets). Returns a summary {sequences: {name: {frames, seconds, fps}}, ...}.
-    """
+def _prepare_run(manifest, out_dir, sequences: list[str] | None,
+                 result_format: str) -> tuple[pd.DataFrame, list[str], Path]:
+    """Check the format and the requested sequences; read the manifest and create ``out_dir``."""
     if result_format not in RESULT_FORMATS:
         raise ValueError(f"unknown result format {result_format!r} (choose from {list(RESULT_FORMATS)})")
     df = read_frames_manifest(manifest) if not isinstance(manifest, pd.DataFrame) else manifest
@@ -170,6 +166,19 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
         raise ValueError("the manifest has no sequences")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    return df, names, out
+
+
+def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, make_tracker: Callable[[], Any],
+                   modality: str, sequences: list[str] | None = None, integer: bool = False,
+                   progress: bool = False, result_format: str = "pytracking") -> dict[str, Any]:
+    """Track every (or the listed) sequence(s); write ``<seq>.txt`` and the times into ``out_dir``
+    (``result_format``: ``pytracking``, ``got10k``, ``got10k-otb`` or ``otb``).
+
+    ``make_tracker()`` gives the tracker of a sequence (a fresh baseline, or the same DiMP tracker,
+    which ``initialize`` resets). Returns a summary {sequences: {name: {frames, seconds, fps}}, ...}.
+    """
+    df, names, out = _prepare_run(manifest, out_dir, sequences, result_format)
     summary: dict[str, Any] = {"modality": modality, "result_format": result_format, "sequences": {}}
     iterator: Iterable[str] = names
     if progress:
@@ -189,4 +198,167 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
         log.info("%s: %d frames, %.1f FPS", name, len(rows), len(rows) / max(secs, 1e-9))
     summary["frames"] = total_frames
     summary["fps"] = total_frames / total_time if total_time > 0 else None
+    return summary
+
+
+class SequencesFailed(ValueError):
+    """Some sequences of a batched run failed (the others were tracked and written); ``failures`` lists
+    (sequence, file or None, frame or None, reason) and ``summary`` is the run's summary."""
+
+    def __init__(self, failures: list[tuple[str, str | None, Any, str]], summary: dict[str, Any]):
+        self.failures = failures
+        self.summary = summary
+        lines = [f"  {name}" + (f", frame {frame}" if frame is not None else "") + (f" ({file})" if file else "")
+                 + f": {reason}" for name, file, frame, reason in failures]
+        super().__init__(f"{len(failures)} sequence(s) failed, the other {len(summary['sequences'])} were written:\n"
+                         + "\n".join(lines))
+
+
+class _Slot:
+    """One sequence in a batch: its frames, the decoded-ahead images, results so far and tracker state."""
+
+    def __init__(self, name: str, rows: list[dict[str, Any]], init_box: np.ndarray, state, modality: str,
+                 pool: ThreadPoolExecutor, loader: Callable[[dict, str], np.ndarray], depth: int = 2):
+        self.name, self.rows, self.init_box, self.state = name, rows, init_box, state
+        self.modality, self.pool, self.loader = modality, pool, loader
+        self.index = 0
+        self.boxes = np.zeros((len(rows), 4))
+        self.times = np.zeros(len(rows))
+        self.shape = None
+        self.lo_hi: tuple[float, float] | None = None
+        self.pending = deque(pool.submit(loader, r, modality) for r in rows[:depth])
+        self.next_row = min(depth, len(rows))
+
+    def frame_file(self) -> str | None:
+        path = self.rows[self.index].get(f"{self.modality}_path")
+        return None if path is None or path != path else str(path)
+
+    def next_image(self) -> np.ndarray:
+        """The current frame as uint8 (raises on a missing / corrupt image or a frame size change)."""
+        image = self.pending.popleft().result()
+        if self.next_row < len(self.rows):
+            self.pending.append(self.pool.submit(self.loader, self.rows[self.next_row], self.modality))
+            self.next_row += 1
+        if image.dtype != np.uint8:  # e.g. 16-bit TIR: one linear map per sequence
+            if self.lo_hi is None:
+                self.lo_hi = tuple(float(v) for v in np.percentile(image, (0.5, 99.5)))
+            image = to_uint8(image, *self.lo_hi)
+        if self.shape is None:
+            self.shape = image.shape
+        elif image.shape != self.shape:
+            raise ValueError(f"frame size {image.shape[1]}x{image.shape[0]} differs from the first "
+                             f"frame's {self.shape[1]}x{self.shape[0]}")
+        return image
+
+    def close(self) -> None:
+        for fut in self.pending:
+            fut.cancel()
+        self.pending.clear()
+
+
+def track_manifest_batched(manifest: str | Path | pd.DataFrame, out_dir: str | Path, tracker, modality: str,
+                           batch: int, sequences: list[str] | None = None, integer: bool = False,
+                           progress: bool = False, result_format: str = "pytracking",
+                           loader: Callable[[dict, str], np.ndarray] = _load) -> dict[str, Any]:
+    """:func:`track_manifest` with a :class:`~cmd_core.tracking.batched.BatchedDiMPTracker`: ``batch``
+    sequences advance one frame together; a finished (or failed) sequence's slot takes the next one.
+
+    Result files are those of :func:`track_manifest` (the boxes equal tracking each sequence alone);
+    a frame's time is its share of the batched step (step time / sequences in the step). A sequence
+    whose frame cannot be read or is rejected fails alone, with its name, file and frame; the others
+    are tracked and written, then :class:`SequencesFailed` names every failed sequence.
+    """
+    if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
+    df, names, out = _prepare_run(manifest, out_dir, sequences, result_format)
+    summary: dict[str, Any] = {"modality": modality, "result_format": result_format, "batch": int(batch),
+                               "sequences": {}}
+    failures: list[tuple[str, str | None, Any, str]] = []
+    queue = deque(names)
+    slots: list[_Slot] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(names), desc="track", unit="seq")
+    total_frames, total_time = 0, 0.0
+
+    def fail(slot: _Slot, exc: BaseException) -> None:
+        row = slot.rows[min(slot.index, len(slot.rows) - 1)]
+        failures.append((slot.name, slot.frame_file(), row.get("frame"), str(exc)))
+        log.error("sequence %s, frame %s: %s", slot.name, row.get("frame"), exc)
+        slot.close()
+        slots.remove(slot)
+        if bar is not None:
+            bar.update(1)
+
+    def finish(slot: _Slot) -> None:
+        nonlocal total_frames, total_time
+        slot.close()
+        slots.remove(slot)
+        try:
+            write_tracker_results(out, slot.name, slot.boxes, slot.times, integer=integer, result_format=result_format)
+        except ValueError as exc:
+            failures.append((slot.name, None, None, str(exc)))
+            return
+        secs = float(slot.times.sum())
+        n = len(slot.rows)
+        summary["sequences"][slot.name] = {"frames": n, "seconds": secs, "fps": (n / secs) if secs > 0 else None}
+        total_frames += n
+        total_time += secs
+        log.info("%s: %d frames, %.1f FPS", slot.name, n, n / max(secs, 1e-9))
+        if bar is not None:
+            bar.update(1)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        try:
+            while queue or slots:
+                while queue and len(slots) < batch:  # refill
+                    name = queue.popleft()
+                    try:
+                        rows = sequence_rows(df, name, modality)
+                        init_box = _first_box(rows[0], name, modality)
+                    except ValueError as exc:
+                        failures.append((name, None, None, str(exc)))
+                        if bar is not None:
+                            bar.update(1)
+                        continue
+                    slots.append(_Slot(name, rows, init_box, tracker.new_state(), modality, pool, loader))
+                images: dict[int, np.ndarray] = {}
+                for slot in list(slots):
+                    try:
+                        images[id(slot)] = slot.next_image()
+                    except (OSError, ValueError) as exc:
+                        fail(slot, exc)
+                ready = [s for s in slots if id(s) in images]
+                groups = ((True, [s for s in ready if s.index == 0]), (False, [s for s in ready if s.index > 0]))
+                for first, group in groups:  # sequences at their first frame, then the others
+                    if not group:
+                        continue
+                    t0 = time.perf_counter()
+                    if first:
+                        res = tracker.initialize([s.state for s in group], [images[id(s)] for s in group],
+                                                 [s.init_box for s in group])
+                    else:
+                        res = tracker.track([s.state for s in group], [images[id(s)] for s in group])
+                    share = (time.perf_counter() - t0) / len(group)
+                    for slot, r in zip(group, res):
+                        if isinstance(r, Exception):
+                            fail(slot, r)
+                            continue
+                        slot.boxes[slot.index] = slot.init_box if first else r
+                        slot.times[slot.index] = share
+                        slot.index += 1
+                        if slot.index == len(slot.rows):
+                            finish(slot)
+        finally:
+            for slot in slots:
+                slot.close()
+            if bar is not None:
+                bar.close()
+    summary["frames"] = total_frames
+    summary["fps"] = total_frames / total_time if total_time > 0 else None
+    if failures:
+        summary["failed"] = [{"sequence": n, "file": f, "frame": fr, "reason": r} for n, f, fr, r in failures]
+        raise SequencesFailed(failures, summary)
     return summary
