@@ -169,6 +169,25 @@ def _prepare_run(manifest, out_dir, sequences: list[str] | None,
     return df, names, out
 
 
+
+def _write_sequence(summary: dict[str, Any], out: Path, name: str, boxes: np.ndarray, times: np.ndarray,
+                    integer: bool, result_format: str) -> None:
+    """Write one tracked sequence's result files and record its frames, seconds and speed in ``summary``."""
+    write_tracker_results(out, name, boxes, times, integer=integer, result_format=result_format)
+    n, secs = len(boxes), float(times.sum())
+    summary["sequences"][name] = {"frames": n, "seconds": secs, "fps": (n / secs) if secs > 0 else None}
+    log.info("%s: %d frames, %.1f FPS", name, n, n / max(secs, 1e-9))
+
+
+def _add_totals(summary: dict[str, Any]) -> dict[str, Any]:
+    """The run's total frames and aggregate speed, from its per-sequence entries."""
+    done = summary["sequences"].values()
+    frames, secs = sum(v["frames"] for v in done), sum(v["seconds"] for v in done)
+    summary["frames"] = frames
+    summary["fps"] = frames / secs if secs > 0 else None
+    return summary
+
+
 def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, make_tracker: Callable[[], Any],
                    modality: str, sequences: list[str] | None = None, integer: bool = False,
                    progress: bool = False, result_format: str = "pytracking") -> dict[str, Any]:
@@ -185,20 +204,11 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
         from tqdm import tqdm
 
         iterator = tqdm(names, desc="track", unit="seq")
-    total_frames, total_time = 0, 0.0
     for name in iterator:
         rows = sequence_rows(df, name, modality)
         boxes, times = run_sequence(make_tracker(), rows, modality, name)
-        write_tracker_results(out, name, boxes, times, integer=integer, result_format=result_format)
-        secs = float(times.sum())
-        summary["sequences"][name] = {"frames": len(rows), "seconds": secs,
-                                      "fps": (len(rows) / secs) if secs > 0 else None}
-        total_frames += len(rows)
-        total_time += secs
-        log.info("%s: %d frames, %.1f FPS", name, len(rows), len(rows) / max(secs, 1e-9))
-    summary["frames"] = total_frames
-    summary["fps"] = total_frames / total_time if total_time > 0 else None
-    return summary
+        _write_sequence(summary, out, name, boxes, times, integer, result_format)
+    return _add_totals(summary)
 
 
 class SequencesFailed(ValueError):
@@ -281,7 +291,6 @@ def track_manifest_batched(manifest: str | Path | pd.DataFrame, out_dir: str | P
         from tqdm import tqdm
 
         bar = tqdm(total=len(names), desc="track", unit="seq")
-    total_frames, total_time = 0, 0.0
 
     def fail(slot: _Slot, exc: BaseException) -> None:
         row = slot.rows[min(slot.index, len(slot.rows) - 1)]
@@ -293,20 +302,13 @@ def track_manifest_batched(manifest: str | Path | pd.DataFrame, out_dir: str | P
             bar.update(1)
 
     def finish(slot: _Slot) -> None:
-        nonlocal total_frames, total_time
         slot.close()
         slots.remove(slot)
         try:
-            write_tracker_results(out, slot.name, slot.boxes, slot.times, integer=integer, result_format=result_format)
+            _write_sequence(summary, out, slot.name, slot.boxes, slot.times, integer, result_format)
         except ValueError as exc:
             failures.append((slot.name, None, None, str(exc)))
             return
-        secs = float(slot.times.sum())
-        n = len(slot.rows)
-        summary["sequences"][slot.name] = {"frames": n, "seconds": secs, "fps": (n / secs) if secs > 0 else None}
-        total_frames += n
-        total_time += secs
-        log.info("%s: %d frames, %.1f FPS", slot.name, n, n / max(secs, 1e-9))
         if bar is not None:
             bar.update(1)
 
@@ -356,8 +358,7 @@ def track_manifest_batched(manifest: str | Path | pd.DataFrame, out_dir: str | P
                 slot.close()
             if bar is not None:
                 bar.close()
-    summary["frames"] = total_frames
-    summary["fps"] = total_frames / total_time if total_time > 0 else None
+    _add_totals(summary)
     if failures:
         summary["failed"] = [{"sequence": n, "file": f, "frame": fr, "reason": r} for n, f, fr, r in failures]
         raise SequencesFailed(failures, summary)
