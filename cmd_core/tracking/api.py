@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TRACKERS", "track"]
+__all__ = ["TRACKERS", "track", "track_sets"]
 
 TRACKERS = ("dimp", "mil", "kcf", "csrt", "static")
 log = logging.getLogger(__name__)
@@ -30,10 +30,25 @@ def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "d
     many sequences together with :class:`~cmd_core.tracking.batched.BatchedDiMPTracker` (same boxes);
     a failing sequence then fails alone and :class:`~cmd_core.tracking.runner.SequencesFailed` names
     every failed one after the others are written. None: one sequence after the other."""
+    one = {"manifest": manifest, "out": out, "marker": marker, "sequences": sequences}
+    return track_sets([one], modality, tracker, preset=preset, checkpoint=checkpoint,
+                      allow_untrained=allow_untrained, threads=threads, device=device, integer=integer,
+                      progress=progress, overrides=overrides, result_format=result_format, batch=batch)[0]
+
+
+def track_sets(sets: list[dict[str, Any]], modality: str, tracker: str, preset: str = "dimp50",
+               checkpoint: str | None = None, allow_untrained: bool = False, threads: int | None = None,
+               device: str = "cpu", integer: bool = False, progress: bool = False,
+               overrides: dict[str, Any] | None = None, result_format: str = "pytracking",
+               batch: int | None = None) -> list[dict[str, Any]]:
+    """Track several evaluation sets with one tracker loaded once (one process per tracker: start-up
+    and model loading are paid once). ``sets``: dicts with ``manifest``, ``out`` and optionally
+    ``marker`` (the set's summary JSON) and ``sequences``; each set gets its own results folder and
+    summary, as :func:`track` gives them. Sets run in order; the first failing one stops the job."""
     from cmd_core.io import write_text
 
     from .baselines import TrackerUnavailable, make_baseline
-    from .runner import set_threads, track_manifest
+    from .runner import set_threads
 
     if tracker not in TRACKERS:
         raise ValueError(f"unknown tracker {tracker!r} (choose from {list(TRACKERS)})")
@@ -44,55 +59,78 @@ def track(manifest: str, modality: str, tracker: str, out: str, preset: str = "d
             raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
         if tracker != "dimp":
             raise ValueError(f"batched tracking (batch={batch}) is for the DiMP tracker, not {tracker!r}")
+    if not sets:
+        raise ValueError("no evaluation sets to track")
     set_threads(threads)
-    summary: dict[str, Any] = {"tracker": tracker, "modality": modality, "manifest": str(manifest),
-                               "threads": threads, "device": device}
+    base: dict[str, Any] = {"tracker": tracker, "modality": modality, "threads": threads, "device": device}
     if tracker == "dimp":
-        import torch
-
-        from .dimp_tracker import DiMPTracker
-        from .network import load_network
-        from .params import get_preset
-
-        if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda requested but CUDA is not available")
-        params = get_preset(preset, **(overrides or {}))
-        net = load_network(checkpoint, params, allow_untrained=allow_untrained)
-        summary.update(preset=params.name, checkpoint=checkpoint, untrained=checkpoint is None,
-                       params={k: v for k, v in dataclasses.asdict(params).items() if k != "extra"})
-        if batch is not None:
-            from .batched import BatchedDiMPTracker
-
-            batched = BatchedDiMPTracker(net, params, device=device)
-        else:
-            dimp = DiMPTracker(net, params, device=device)
-            factory = lambda: dimp  # noqa: E731 - initialize() resets the state per sequence
+        run_set = _dimp_runner(base, preset, checkpoint, allow_untrained, device, overrides, batch, modality,
+                               integer, progress, result_format)
     else:
         try:
             make_baseline(tracker)
         except TrackerUnavailable as exc:
-            Path(out).mkdir(parents=True, exist_ok=True)
-            summary.update(status="unavailable", reason=str(exc), sequences={})
             log.warning("tracker %s skipped: %s", tracker, exc)
-            if marker:
-                write_text(marker, json.dumps(summary, indent=2) + "\n")
-            return summary
-        factory = lambda: make_baseline(tracker)  # noqa: E731
-    if batch is not None:
-        from .runner import SequencesFailed, track_manifest_batched
+            summaries = []
+            for one in sets:
+                Path(one["out"]).mkdir(parents=True, exist_ok=True)
+                summary = dict(base, manifest=str(one["manifest"]), status="unavailable", reason=str(exc),
+                               sequences={})
+                if one.get("marker"):
+                    write_text(one["marker"], json.dumps(summary, indent=2) + "\n")
+                summaries.append(summary)
+            return summaries
+        from .runner import track_manifest
 
+        def run_set(one: dict[str, Any]) -> dict[str, Any]:
+            return track_manifest(one["manifest"], one["out"], lambda: make_baseline(tracker), modality,
+                                  sequences=one.get("sequences"), integer=integer, progress=progress,
+                                  result_format=result_format)
+
+    summaries = []
+    for one in sets:
+        summary = dict(base, manifest=str(one["manifest"]))
         try:
-            result = track_manifest_batched(manifest, out, batched, modality, batch, sequences=sequences,
-                                            integer=integer, progress=progress, result_format=result_format)
-        except SequencesFailed as exc:
-            summary.update(exc.summary, status="failed")
-            if marker:
-                write_text(marker, json.dumps(summary, indent=2, default=str) + "\n")
+            result = run_set(one)
+        except Exception as exc:
+            failed = getattr(exc, "summary", None)
+            if failed is not None and one.get("marker"):  # SequencesFailed: the others were written
+                write_text(one["marker"], json.dumps(dict(summary, **failed, status="failed"), indent=2,
+                                                     default=str) + "\n")
             raise
-    else:
-        result = track_manifest(manifest, out, factory, modality, sequences=sequences, integer=integer,
-                                progress=progress, result_format=result_format)
-    summary.update(result, status="done")
-    if marker:
-        write_text(marker, json.dumps(summary, indent=2, default=str) + "\n")
-    return summary
+        summary.update(result, status="done")
+        if one.get("marker"):
+            write_text(one["marker"], json.dumps(summary, indent=2, default=str) + "\n")
+        summaries.append(summary)
+    return summaries
+
+
+def _dimp_runner(base: dict[str, Any], preset: str, checkpoint: str | None, allow_untrained: bool, device: str,
+                 overrides: dict[str, Any] | None, batch: int | None, modality: str, integer: bool,
+                 progress: bool, result_format: str):
+    """Load the DiMP network once; return the function that tracks one set with it (records the
+    preset, checkpoint and parameters in ``base``)."""
+    import torch
+
+    from .dimp_tracker import DiMPTracker
+    from .network import load_network
+    from .params import get_preset
+    from .runner import track_manifest, track_manifest_batched
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda requested but CUDA is not available")
+    params = get_preset(preset, **(overrides or {}))
+    net = load_network(checkpoint, params, allow_untrained=allow_untrained)
+    base.update(preset=params.name, checkpoint=checkpoint, untrained=checkpoint is None,
+                params={k: v for k, v in dataclasses.asdict(params).items() if k != "extra"})
+    if batch is not None:
+        from .batched import BatchedDiMPTracker
+
+        batched = BatchedDiMPTracker(net, params, device=device)
+        return lambda one: track_manifest_batched(one["manifest"], one["out"], batched, modality, batch,
+                                                  sequences=one.get("sequences"), integer=integer,
+                                                  progress=progress, result_format=result_format)
+    dimp = DiMPTracker(net, params, device=device)  # initialize() resets the state per sequence
+    return lambda one: track_manifest(one["manifest"], one["out"], lambda: dimp, modality,
+                                      sequences=one.get("sequences"), integer=integer, progress=progress,
+                                      result_format=result_format)

@@ -344,8 +344,8 @@ EXPERIMENT_TRACKERS = _experiment_trackers()
 
 
 def experiment_eval_inputs(wildcards):
-    """The tracking done-markers of every experiment tracker on one evaluation set."""
-    return [f"{tracking_dir(t, wildcards.dataset)}.done.json" for t in _eval_set_trackers(wildcards.dataset)]
+    """The tracking done-markers of every experiment tracker that runs on one evaluation set."""
+    return [tracking_marker(t) for t in _eval_set_trackers(wildcards.dataset)]
 
 
 def _eval_set_trackers(dataset):
@@ -479,18 +479,25 @@ def tracking_datasets(tracker):
 
 
 def tracking_dir(tracker, dataset):
+    """One dataset's result folder, inside the tracker's job output."""
     return f"{RESULTS}/tracking/{tracker}/{dataset}"
 
 
+def tracking_marker(tracker):
+    """The done-marker of a tracker's job (every dataset it tracks)."""
+    return f"{RESULTS}/tracking/{tracker}.done.json"
+
+
 def tracking_targets():
-    """The done-markers of every (tracker, dataset) pair (add to rule all)."""
-    return [f"{tracking_dir(t, d)}.done.json" for t in TRACKERS for d in tracking_datasets(t)]
+    """The done-markers of every tracker that has datasets to track (add to rule all)."""
+    return [tracking_marker(t) for t in TRACKERS if tracking_datasets(t)]
 
 
 def track_inputs(wildcards):
-    """The frames manifest and, for DiMP trackers, the checkpoint (so new weights re-run tracking)."""
+    """The frames manifests of the tracker's datasets (in tracking_datasets order) and, for DiMP
+    trackers, the checkpoint (so new weights re-run tracking)."""
     entry = TRACKERS[wildcards.tracker]
-    inputs = {"frames": manifest(wildcards.dataset, "frames")}
+    inputs = {"frames": [manifest(d, "frames") for d in tracking_datasets(wildcards.tracker)]}
     if entry["type"] == "dimp" and entry.get("checkpoint"):
         inputs["checkpoint"] = entry["checkpoint"]
     return inputs

@@ -37,6 +37,9 @@ rule train_supervised_tir:
         log_csv=f"{SUPERVISED_TIR_DIR}/seed{{seed}}/log.csv",
     log:
         f"{LOGS}/distill/supervised_tir_seed{{seed}}.log",
+    # The longest job after the teacher (16 x 256 samples against 3 x 64 per student): it starts
+    # before the students so that its tracking does not end the run alone.
+    priority: 90
     retries: DISTILL["retries"]
     conda:
         CONDA_ENV

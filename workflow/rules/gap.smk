@@ -15,7 +15,7 @@ rule gap:
         f"{LOGS}/gap.log",
     conda:
         CONDA_ENV
-    threads: 2
+    threads: 1
     params:
         datasets=GAP_DATASETS,
         references=GAP["references"],
