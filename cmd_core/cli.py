@@ -71,6 +71,9 @@ def error_message(exc: BaseException) -> str:
         if exc.filename2 is not None:
             return f"{exc.filename}: {what} (-> {exc.filename2})"
         return f"{exc.filename}: {what}"
+    if isinstance(exc, FileNotFoundError) and len(exc.args) == 1 and str(exc.args[0]).strip() and \
+            ": " not in str(exc.args[0]):  # a bare path (e.g. pyarrow's): say what is wrong with it
+        return f"{exc.args[0]}: no such file or directory"
     if isinstance(exc, UnicodeDecodeError):
         return f"<input>: not UTF-8 text ({exc.reason} at byte {exc.start})"
     text = str(exc)

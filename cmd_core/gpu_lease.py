@@ -46,6 +46,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -301,3 +302,23 @@ def _granted(cand: str, candidates: list[str], path: Path, fd: int, old_cvd: str
     os.environ["CUDA_VISIBLE_DEVICES"] = cand
     log.info("leased GPU %s (lock %s, %s); CUDA_VISIBLE_DEVICES=%s", gid, path, how, cand)
     return Lease("cuda:0", gid, "lock", f"lock {path} ({how})", path, fd, old_cvd, True)
+
+
+@contextmanager
+def leased_job(log_path: str, settings: dict, what: str):
+    """A workflow GPU job (teacher, student, bound): lease a GPU before anything initialises CUDA (held
+    until the block ends), then log to the rule's log. Yields (logger, settings without ``device``, the device to train on: the
+    leased GPU or the CPU for ``auto`` / ``cuda``, else the one asked for)."""
+    rest = dict(settings)
+    asked = rest.pop("device")
+    lease = lease_gpu() if asked in ("auto", "cuda") else None  # a CPU job holds no GPU
+    from cmd_core.logs import job_logging
+
+    try:
+        with job_logging(log_path) as log:
+            device = lease.device if lease is not None else asked
+            log.info("%s on %s (GPU lease: %s)", what, device, lease.reason if lease else "none, device " + asked)
+            yield log, rest, device
+    finally:
+        if lease is not None:
+            lease.release()

@@ -243,3 +243,16 @@ def test_dropped_lease_object_keeps_its_gpu(tmp_path, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
     rc, _ = _records(_start(tmp_path, 0.0, mode="fail", n_fake=1))
     assert rc == 3  # still held by this process
+
+
+def test_leased_job_picks_the_device_and_logs_it(tmp_path, monkeypatch):
+    """The workflow's GPU jobs: 'auto' / 'cuda' take the leased GPU (here: a fake one), 'cpu' stays on
+    the CPU; 'device' leaves the settings handed to the trainer; the rule's log names the lease."""
+    monkeypatch.setenv(gpu_lease.ENV_LOCK_DIR, str(tmp_path / "locks"))
+    monkeypatch.setenv(gpu_lease.ENV_FAKE_GPUS, "1")
+    log_file = tmp_path / "job.log"
+    with gpu_lease.leased_job(str(log_file), {"device": "auto", "epochs": 2}, "teacher") as (_, settings, device):
+        assert device == "cuda:0" and settings == {"epochs": 2}
+    assert "teacher on cuda:0 (GPU lease: " in log_file.read_text()
+    with gpu_lease.leased_job(str(log_file), {"device": "cpu"}, "student") as (_, settings, device):
+        assert device == "cpu" and settings == {}

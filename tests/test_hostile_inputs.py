@@ -762,6 +762,13 @@ def _(tmp):
             Err("train", str(m), None, r"not a readable Parquet file \(Parquet file size is 4 bytes"))
 
 
+@case("train-manifest-missing")
+def _(tmp):
+    m = tmp / "missing.frames.parquet"
+    return (["train", "--manifest", str(m), "--out", str(tmp / "t"), "--no-progress"],
+            Err("train", str(m), None, "--manifest does not exist"))
+
+
 @case("track-threads-negative")
 def _(tmp):
     return (["track", "--manifest", "m.parquet", "--modality", "tir", "--tracker", "static", "--out",

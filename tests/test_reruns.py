@@ -44,12 +44,13 @@ def assert_pair_method_edit_reruns_its_method(config: dict, tmp_path: Path) -> N
 
 def assert_strategy_edit_reruns_its_strategy(config: dict, tmp_path: Path, strategy: str, n_seeds: int,
                                              n_eval_sets: int) -> None:
-    """Changing one strategy plans its distillation jobs (one per seed), their tracking on every
-    evaluation set, the evaluations, the comparison and the throughput table, nothing else."""
+    """Changing one strategy plans its distillation jobs (one per seed), their tracking (one job per
+    student, every evaluation set in it), the evaluations, the comparison and the throughput table,
+    nothing else."""
     changed = copy.deepcopy(config)
     changed["distill"]["strategies"][strategy]["lr_scale"] = 0.5
     counts, out = planned_jobs(changed, tmp_path / "changed_strategy.yaml")
-    assert counts == {"distill": n_seeds, "track": n_seeds * n_eval_sets, "evaluate_eval_set": n_eval_sets,
+    assert counts == {"distill": n_seeds, "track": n_seeds, "evaluate_eval_set": n_eval_sets,
                       "compare": 1, "training_throughput": 1, "all": 1}, out[-3000:]
     distill_jobs = [block for block in out.split("rule distill:")[1:]]
     assert all(f"strategy={strategy}" in block.split("\n\n")[0] for block in distill_jobs), out[-3000:]

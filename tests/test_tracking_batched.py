@@ -4,6 +4,7 @@ sequences end) and on real frames; the batched runner's refill, failure reportin
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -157,6 +158,36 @@ def test_runner_refills_slots_and_writes_every_sequence(tmp_path, r18, batch):
     assert np.abs(read_boxes(out / "a.txt") - ref).max() < 1e-3 + 5e-4  # files hold 3 decimals
 
 
+class _OutOfMemoryAbove(BatchedDiMPTracker):
+    """A device that runs out of memory on a tracking step of more than ``limit`` sequences."""
+
+    limit = 2
+    raised = 0
+
+    def track(self, states, images):
+        if len(states) > self.limit:
+            type(self).raised += 1
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return super().track(states, images)
+
+
+def test_out_of_memory_halves_the_batch_and_carries_on(tmp_path, r18, caplog):
+    """Out of memory at batch 4: the batch halves (a warning says so), the sequences in flight start
+    again, and every sequence gets the boxes of the run that never ran out of memory."""
+    manifest, seqs = _manifest(tmp_path)
+    params = get_preset("cpu", image_sample_size=160, target_not_found_threshold=-1e9, iou_net_min_init_corr=None)
+    with caplog.at_level("WARNING"):
+        summary = track_manifest_batched(manifest, tmp_path / "oom", _OutOfMemoryAbove(r18, params), "tir", 4)
+    assert _OutOfMemoryAbove.raised == 1 and summary["batch_reduced_to"] == 2
+    assert "batch halved to 2" in caplog.text
+    track_manifest_batched(manifest, tmp_path / "ok", BatchedDiMPTracker(r18, params), "tir", 2)
+    for name in seqs:
+        assert np.array_equal(read_boxes(tmp_path / "oom" / f"{name}.txt"), read_boxes(tmp_path / "ok" / f"{name}.txt"))
+    _OutOfMemoryAbove.limit = 0  # out of memory even for one sequence: the error is raised
+    with pytest.raises(torch.OutOfMemoryError):
+        track_manifest_batched(manifest, tmp_path / "oom1", _OutOfMemoryAbove(r18, params), "tir", 1)
+
+
 def test_runner_corrupt_and_missing_frames_fail_alone(tmp_path, r18):
     manifest, seqs = _manifest(tmp_path)
     df = pd.read_parquet(manifest)
@@ -218,3 +249,30 @@ def test_cli_batch(tmp_path, capsys):
     assert main(base + ["--batch", "2", "--out", str(tmp_path / "out2")]) == 2
     err = capsys.readouterr().err
     assert "1 sequence(s) failed" in err and "d, frame 3" in err
+
+
+def test_auto_batch_follows_the_device(tmp_path, monkeypatch):
+    """--batch auto: none on a CPU (one sequence at a time), by GPU memory on a GPU (8 per 10 GiB, at
+    most 128); the summary records what ran."""
+    from cmd_core.cli import main
+    from cmd_core.tracking.api import auto_batch
+
+    assert auto_batch("cpu") is None
+
+    class _Props:
+        total_memory = 80 * 2 ** 30
+
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: _Props())
+    assert auto_batch("cuda:0") == 64
+    _Props.total_memory = 4 * 2 ** 30
+    assert auto_batch("cuda") == 3
+    _Props.total_memory = 400 * 2 ** 30
+    assert auto_batch("cuda") == 128
+    manifest, seqs = _manifest(tmp_path)
+    marker = tmp_path / "done.json"
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--tracker", "static", "--batch", "auto",
+                 "--out", str(tmp_path / "o"), "--marker", str(marker)]) == 0  # a baseline: auto means none
+    assert main(["track", "--manifest", str(manifest), "--modality", "tir", "--preset", "cpu", "--allow-untrained",
+                 "--set", "image_sample_size=160", "--batch", "auto", "--out", str(tmp_path / "o2"),
+                 "--marker", str(marker)]) == 0
+    assert "batch" not in json.loads(marker.read_text())  # CPU: the unbatched runner

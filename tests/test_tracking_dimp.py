@@ -236,3 +236,20 @@ def test_first_frame_iou_net_check_gates_refinement(net, sign, refines):
     official = DiMPTracker(model, get_preset("dimp50"))
     official.initialize(frames[0], boxes[0])
     assert np.isnan(official.iou_net_check) and official.refine_boxes  # official presets: no check
+
+
+def test_replicate_window_equals_clipped_gather():
+    """The padded window (cv2.copyMakeBorder) has the pixels of gathering clipped indices, for windows
+    inside, straddling, larger than and wholly outside the image, gray and colour."""
+    from cmd_core.tracking.preprocessing import _replicate_window
+
+    rng = np.random.default_rng(3)
+    for shape in [(37, 53), (37, 53, 3), (4, 3, 3), (1, 1)]:
+        image = rng.integers(0, 256, shape, dtype=np.uint8)
+        H, W = shape[:2]
+        for _ in range(400):
+            side = int(rng.integers(1, 3 * max(H, W) + 3))
+            top, left = (int(rng.integers(-2 * side - 5, n + 5)) for n in (H, W))
+            ys = np.clip(np.arange(top, top + side), 0, H - 1)
+            xs = np.clip(np.arange(left, left + side), 0, W - 1)
+            np.testing.assert_array_equal(_replicate_window(image, top, left, side), image[ys[:, None], xs[None, :]])

@@ -86,6 +86,45 @@ def test_static_runner_writes_pytracking_files(tmp_path):
     assert json.loads((tmp_path / "done.json").read_text())["frames"] == 9
 
 
+def test_track_sets_loads_once_and_matches_one_set_at_a_time(tmp_path, monkeypatch):
+    """One job per tracker: two sets tracked with the network loaded once give each set its own
+    folder and summary, with the boxes of tracking each set in its own call."""
+    frames, boxes = square_frames(5)
+    first = write_manifest(tmp_path / "one", {"a": (frames, boxes)})
+    second = write_manifest(tmp_path / "two", {"b": (frames[:4], boxes[:4]), "c": (frames, boxes)})
+    from cmd_core.tracking import api, network
+
+    loads = []
+    real_load = network.load_network
+    monkeypatch.setattr(network, "load_network", lambda *a, **k: loads.append(1) or real_load(*a, **k))
+    sets = [{"manifest": str(first), "out": str(tmp_path / "r" / "one"), "marker": str(tmp_path / "r" / "one.json")},
+            {"manifest": str(second), "out": str(tmp_path / "r" / "two"), "marker": str(tmp_path / "r" / "two.json")}]
+    summaries = api.track_sets(sets, "tir", "dimp", preset="cpu", allow_untrained=True, threads=1)
+    assert len(loads) == 1
+    assert [sorted(s["sequences"]) for s in summaries] == [["a"], ["b", "c"]]
+    assert json.loads((tmp_path / "r" / "two.json").read_text())["frames"] == 9
+    assert json.loads((tmp_path / "r" / "one.json").read_text())["manifest"] == str(first)
+    alone = track(str(second), "tir", "dimp", str(tmp_path / "alone"), preset="cpu", allow_untrained=True, threads=1)
+    assert alone["frames"] == 9
+    for seq in ("b", "c"):
+        assert np.array_equal(read_boxes(tmp_path / "r" / "two" / f"{seq}.txt"), read_boxes(tmp_path / "alone" / f"{seq}.txt"))
+    with pytest.raises(ValueError, match="no evaluation sets"):
+        api.track_sets([], "tir", "static")
+
+
+def test_track_sets_stops_at_a_failing_set(tmp_path):
+    """A set whose manifest lacks a requested sequence stops the job with the sequence named."""
+    frames, boxes = square_frames(3)
+    manifest = write_manifest(tmp_path, {"a": (frames, boxes)})
+    from cmd_core.tracking.api import track_sets
+
+    sets = [{"manifest": str(manifest), "out": str(tmp_path / "o1")},
+            {"manifest": str(manifest), "out": str(tmp_path / "o2"), "sequences": ["zz"]}]
+    with pytest.raises(ValueError, match="zz"):
+        track_sets(sets, "tir", "static")
+    assert (tmp_path / "o1" / "a.txt").exists()
+
+
 def test_unavailable_baseline_records_reason(tmp_path, monkeypatch):
     """An OpenCV without the contrib trackers (here: their factories hidden) gives a recorded reason."""
     frames, boxes = square_frames(3)

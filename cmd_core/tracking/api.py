@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TRACKERS", "track", "track_sets"]
+__all__ = ["TRACKERS", "auto_batch", "track", "track_sets"]
 
 TRACKERS = ("dimp", "mil", "kcf", "csrt", "static")
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ def track_sets(sets: list[dict[str, Any]], modality: str, tracker: str, preset: 
     """Track several evaluation sets with one tracker loaded once (one process per tracker: start-up
     and model loading are paid once). ``sets``: dicts with ``manifest``, ``out`` and optionally
     ``marker`` (the set's summary JSON) and ``sequences``; each set gets its own results folder and
-    summary, as :func:`track` gives them. Sets run in order; the first failing one stops the job."""
+    summary, as :func:`track` gives them. Sets run in order; the first failing one stops the job.
+    ``batch='auto'``: :func:`auto_batch` of the device."""
     from cmd_core.io import write_text
 
     from .baselines import TrackerUnavailable, make_baseline
@@ -54,9 +55,11 @@ def track_sets(sets: list[dict[str, Any]], modality: str, tracker: str, preset: 
         raise ValueError(f"unknown tracker {tracker!r} (choose from {list(TRACKERS)})")
     if overrides and tracker != "dimp":
         raise ValueError(f"parameter overrides are DiMP parameters; tracker {tracker!r} has none")
+    if batch == "auto":
+        batch = auto_batch(device) if tracker == "dimp" else None
     if batch is not None:
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ValueError(f"batch must be a whole number >= 1, got {batch!r}")
+            raise ValueError(f"batch must be a whole number >= 1 or 'auto', got {batch!r}")
         if tracker != "dimp":
             raise ValueError(f"batched tracking (batch={batch}) is for the DiMP tracker, not {tracker!r}")
     if not sets:
@@ -103,6 +106,18 @@ def track_sets(sets: list[dict[str, Any]], modality: str, tracker: str, preset: 
             write_text(one["marker"], json.dumps(summary, indent=2, default=str) + "\n")
         summaries.append(summary)
     return summaries
+
+
+def auto_batch(device: str) -> int | None:
+    """The batch that suits the device: on a CPU none (one sequence at a time; at one thread per job a
+    batch is no faster, README "Batched tracking"); on a GPU 8 sequences per 10 GiB of its memory,
+    at most 128 (an out-of-memory error halves it while tracking)."""
+    if not str(device).startswith("cuda"):
+        return None
+    import torch
+
+    total = torch.cuda.get_device_properties(torch.device(device)).total_memory
+    return int(max(1, min(128, 8 * total // (10 * 2 ** 30))))
 
 
 def _dimp_runner(base: dict[str, Any], preset: str, checkpoint: str | None, allow_untrained: bool, device: str,

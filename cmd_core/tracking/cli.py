@@ -40,11 +40,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output folder of the result files")
     parser.add_argument("--sequences", nargs="+", help="only these sequences (default: all)")
     parser.add_argument("--threads", type=positive_int, default=None, help="torch / OpenCV threads")
-    parser.add_argument("--batch", type=positive_int, default=None, metavar="B",
+    parser.add_argument("--batch", type=_batch, default=None, metavar="B",
                         help="DiMP: track B sequences together (batched network calls, the same boxes as one at a "
                              "time; a finished sequence's slot takes the next one; B may exceed the number of "
-                             "sequences). A sequence that fails then fails alone: the others are written and the "
-                             "command exits non-zero naming every failed sequence. Default: one at a time")
+                             "sequences; out of device memory halves it). A sequence that fails then fails alone: "
+                             "the others are written and the command exits non-zero naming every failed sequence. "
+                             "'auto': what suits the device (none on a CPU, by GPU memory on a GPU). Default: one "
+                             "at a time")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="device of the DiMP network")
     parser.add_argument("--integer", action="store_true", help="write truncated integer boxes (pytracking's %%d)")
     parser.add_argument("--result-format", default="pytracking", choices=tuple(RESULT_FORMATS),
@@ -70,6 +72,11 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             value = raw.strip()
         out[name.strip()] = tuple(value) if isinstance(value, list) else value
     return out
+
+
+def _batch(text: str) -> int | str:
+    """argparse type of --batch: a whole number >= 1 or 'auto'."""
+    return "auto" if text == "auto" else positive_int(text)
 
 
 def run(args: argparse.Namespace) -> int:

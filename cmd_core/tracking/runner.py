@@ -211,6 +211,22 @@ def track_manifest(manifest: str | Path | pd.DataFrame, out_dir: str | Path, mak
     return _add_totals(summary)
 
 
+def _out_of_memory_types() -> tuple[type[BaseException], ...]:
+    import torch
+
+    return tuple({getattr(torch, "OutOfMemoryError", None), getattr(torch.cuda, "OutOfMemoryError", None)} - {None})
+
+
+_OUT_OF_MEMORY = _out_of_memory_types()
+
+
+def _empty_device_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 class SequencesFailed(ValueError):
     """Some sequences of a batched run failed (the others were tracked and written); ``failures`` lists
     (sequence, file or None, frame or None, reason) and ``summary`` is the run's summary."""
@@ -338,11 +354,28 @@ def track_manifest_batched(manifest: str | Path | pd.DataFrame, out_dir: str | P
                     if not group:
                         continue
                     t0 = time.perf_counter()
-                    if first:
-                        res = tracker.initialize([s.state for s in group], [images[id(s)] for s in group],
-                                                 [s.init_box for s in group])
-                    else:
-                        res = tracker.track([s.state for s in group], [images[id(s)] for s in group])
+                    try:
+                        if first:
+                            res = tracker.initialize([s.state for s in group], [images[id(s)] for s in group],
+                                                     [s.init_box for s in group])
+                        else:
+                            res = tracker.track([s.state for s in group], [images[id(s)] for s in group])
+                    except _OUT_OF_MEMORY as exc:
+                        if batch == 1:
+                            raise
+                        batch = max(1, batch // 2)
+                        restart = [s for s in slots]
+                        log.warning("out of memory on the device with %d sequences in a batch (%s): batch "
+                                    "halved to %d; the %d sequences in flight start again from their first "
+                                    "frame", len(restart), str(exc).splitlines()[0] if str(exc) else "OOM",
+                                    batch, len(restart))
+                        summary["batch_reduced_to"] = batch
+                        for slot in restart:
+                            slot.close()
+                            slots.remove(slot)
+                        queue.extendleft(reversed([s.name for s in restart]))
+                        _empty_device_cache()
+                        break
                     share = (time.perf_counter() - t0) / len(group)
                     for slot, r in zip(group, res):
                         if isinstance(r, Exception):

@@ -34,7 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cmd_core.cli import report_error
+
     from .teacher import train_teacher
+
+    if not Path(args.manifest).is_file():
+        return report_error("train", FileNotFoundError(f"{args.manifest}: --manifest does not exist"
+                                                       + (" (a folder, not a manifest file)"
+                                                          if Path(args.manifest).is_dir() else "")))
 
     summary = train_teacher(args.manifest, args.out, preset=args.config, device=args.device, threads=args.threads,
                             resume=args.resume, plot_path=args.plot, final_path=args.final,

@@ -493,6 +493,11 @@ def tracking_targets():
     return [tracking_marker(t) for t in TRACKERS if tracking_datasets(t)]
 
 
+def tracking_gpus(wildcards):
+    """1 for a DiMP tracker that may run on a GPU (device auto / cuda; it leases one), else 0."""
+    return int(TRACKERS[wildcards.tracker]["type"] == "dimp" and TRACKING["device"] != "cpu")
+
+
 def track_inputs(wildcards):
     """The frames manifests of the tracker's datasets (in tracking_datasets order) and, for DiMP
     trackers, the checkpoint (so new weights re-run tracking)."""

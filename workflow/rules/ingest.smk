@@ -12,6 +12,9 @@ rule ingest:
         summary=f"{RESULTS}/manifests/{{dataset}}.summary.json",
     log:
         f"{LOGS}/ingest/{{dataset}}.log",
+    # Short jobs that everything waits for (the teacher's training set first of all): before any
+    # tracking of the classic baselines takes the cores.
+    priority: 100
     conda:
         CONDA_ENV
     threads: config["ingest"]["threads"]

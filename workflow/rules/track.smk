@@ -15,6 +15,8 @@ rule track:
     conda:
         CONDA_ENV
     threads: TRACKING["threads"]
+    resources:
+        gpu=tracking_gpus,
     params:
         tracker=tracker_entry,
         datasets=lambda wildcards: tracking_datasets(wildcards.tracker),

@@ -5,28 +5,19 @@ this file, where no ``snakemake`` object exists.
 """
 
 import json
-import os
-
-# Passive OpenMP waiting: several jobs sharing few cores otherwise spin-wait and run ~10x slower.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main(sm) -> None:
-    from cmd_core.gpu_lease import lease_gpu
+    from cmd_core.gpu_lease import leased_job
 
-    lease = lease_gpu()  # before anything initialises CUDA
-    from pathlib import Path
+    what = f"strategy {sm.wildcards.strategy} seed {sm.wildcards.seed}"
+    with leased_job(sm.log[0], sm.params.settings, what) as (log, settings, device):
+        from pathlib import Path
 
-    from cmd_core.distill.train import distill
-    from cmd_core.logs import job_logging
+        from cmd_core.distill.train import distill
 
-    with job_logging(sm.log[0]) as log:
-        settings = dict(sm.params.settings)
-        device = settings.pop("device")
-        device = lease.device if device in ("auto", "cuda") else device
         strategy = dict(sm.params.strategy)  # this job's strategy alone (checked when the DAG was built)
-        log.info("strategy %s seed %s on %s (GPU lease: %s; batch size %s, attempt %s)", sm.wildcards.strategy,
-                 sm.wildcards.seed, device, lease.reason, sm.resources.batch_size, getattr(sm, "attempt", 1))
+        log.info("batch size %s, attempt %s", sm.resources.batch_size, getattr(sm, "attempt", 1))
         # one pair / frames manifest per distill dataset (several: pooled, each pair keeps its dataset)
         summary = distill(sm.wildcards.strategy, sm.input.pairs, sm.input.frames, sm.input.teacher,
                           Path(sm.output.checkpoint).parent, seed=int(sm.wildcards.seed),
