@@ -193,6 +193,14 @@ def test_frozen_backbone_runs_a_batchnorm_folded_copy_with_the_same_outputs():
     assert not torch.allclose(c, a["layer2"])
     trainable.load_state_dict(state)
     assert torch.allclose(c, trainable(x)["layer2"], atol=1e-4, rtol=1e-4)
+    # so does a weight replaced by another tensor, and a block made trainable runs unfolded
+    conv = frozen.features[0][0]
+    conv.weight = torch.nn.Parameter(conv.weight.detach() * 2, requires_grad=False)
+    trainable.features[0][0].weight = torch.nn.Parameter(conv.weight.detach().clone())
+    d = frozen(x)["layer2"]
+    assert not torch.allclose(d, c) and torch.allclose(d, trainable(x)["layer2"], atol=1e-4, rtol=1e-4)
+    frozen.features[3].requires_grad_(True)
+    assert frozen._fixed_features() is None
 
 
 def test_frozen_backbone_chunks_large_batches_without_changing_outputs(monkeypatch):

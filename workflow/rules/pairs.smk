@@ -12,6 +12,8 @@ rule pairs:
         summary=pairs_file("{dataset}", "{method}", ".summary.json"),
     log:
         f"{LOGS}/pairs/{{dataset}}_{{method}}.log",
+    # every distillation job waits for its pairs, and the teacher is trained meanwhile
+    priority: 80
     conda:
         CONDA_ENV
     threads: PAIRS_CONFIG["threads"]
