@@ -110,7 +110,7 @@ def track_sets(sets: list[dict[str, Any]], modality: str, tracker: str, preset: 
 
 def auto_batch(device: str) -> int | None:
     """The batch that suits the device: on a CPU none (one sequence at a time; at one thread per job a
-    batch is no faster, README "Batched tracking"); on a GPU 8 sequences per 10 GiB of its memory,
+    batch is no faster: README, the ``--batch`` paragraph); on a GPU 8 sequences per 10 GiB of its memory,
     at most 128 (an out-of-memory error halves it while tracking)."""
     if not str(device).startswith("cuda"):
         return None
