@@ -119,7 +119,7 @@ def main() -> None:
                  for i, c in enumerate(checkpoints)]
         wall, reports = run_jobs(specs, args.jobs)
     torch.set_num_threads(args.threads)
-    mm = matmul_rate("cpu")
+    mm = matmul_rate(torch.device("cpu"))
     gflop = gflop_per_frame(checkpoints[0], args.preset, manifests[0], args.threads)
     frames = sum(r["frames"] for r in reports)
     fps = frames / wall
