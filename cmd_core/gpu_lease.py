@@ -305,20 +305,25 @@ def _granted(cand: str, candidates: list[str], path: Path, fd: int, old_cvd: str
 
 
 @contextmanager
-def leased_job(log_path: str, settings: dict, what: str):
-    """A workflow GPU job (teacher, student, bound): lease a GPU before anything initialises CUDA (held
-    until the block ends), then log to the rule's log. Yields (logger, settings without ``device``, the device to train on: the
-    leased GPU or the CPU for ``auto`` / ``cuda``, else the one asked for)."""
+def leased_job(log_path: str, settings: dict, what: str, lease: bool = True):
+    """A workflow job that counts as a GPU job (teacher, student, bound; a DiMP tracker off the CPU):
+    lease a GPU before anything initialises CUDA (held until the block ends, whatever the device, as
+    the job holds its ``gpu`` resource; ``lease=False``: none), then log to the rule's log. Yields
+    (logger, settings without ``device``, the device: the leased GPU or the CPU for ``auto`` /
+    ``cuda``, else the one asked for)."""
     rest = dict(settings)
     asked = rest.pop("device")
-    lease = lease_gpu() if asked in ("auto", "cuda") else None  # a CPU job holds no GPU
+    held = lease_gpu() if lease else None
     from cmd_core.logs import job_logging
 
     try:
         with job_logging(log_path) as log:
-            device = lease.device if lease is not None else asked
-            log.info("%s on %s (GPU lease: %s)", what, device, lease.reason if lease else "none, device " + asked)
+            if asked in ("auto", "cuda"):
+                device = held.device if held is not None else "cpu"
+            else:
+                device = asked
+            log.info("%s on %s (GPU lease: %s)", what, device, held.reason if held else "none taken")
             yield log, rest, device
     finally:
-        if lease is not None:
-            lease.release()
+        if held is not None:
+            held.release()

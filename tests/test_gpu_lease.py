@@ -255,4 +255,8 @@ def test_leased_job_picks_the_device_and_logs_it(tmp_path, monkeypatch):
         assert device == "cuda:0" and settings == {"epochs": 2}
     assert "teacher on cuda:0 (GPU lease: " in log_file.read_text()
     with gpu_lease.leased_job(str(log_file), {"device": "cpu"}, "student") as (_, settings, device):
-        assert device == "cpu" and settings == {}
+        assert device == "cpu" and settings == {}  # the GPU job holds its lease all the same
+    assert "student on cpu (GPU lease: " in log_file.read_text() and "none taken" not in log_file.read_text()
+    with gpu_lease.leased_job(str(log_file), {"device": "cpu"}, "tracker", lease=False) as (_, _, device):
+        assert device == "cpu"
+    assert "tracker on cpu (GPU lease: none taken)" in log_file.read_text()

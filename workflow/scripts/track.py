@@ -11,7 +11,8 @@ def main(sm) -> None:
 
     entry = sm.params.tracker
     asked = sm.params.device if entry["type"] == "dimp" else "cpu"
-    with leased_job(sm.log[0], {"device": asked}, f"{entry['type']} tracker {sm.wildcards.tracker}") as (
+    what = f"{entry['type']} tracker {sm.wildcards.tracker}"
+    with leased_job(sm.log[0], {"device": asked}, what, lease=asked != "cpu") as (
         log,
         _,
         device,
