@@ -14,7 +14,7 @@ from .engine import TrackerEvaluation
 from .protocols import Protocol
 
 # OTB toolkit palette and line styles (solid first, then dashed), cycled.
-_COLORS = ["#ff0000", "#0000ff", "#00c000", "#000000", "#ff00ff", "#00c0c0", "#ff8000", "#8000ff",
+TRACKER_COLORS = ["#ff0000", "#0000ff", "#00c000", "#000000", "#ff00ff", "#00c0c0", "#ff8000", "#8000ff",
            "#808000", "#804000", "#0080ff", "#ff0080"]
 _STYLES = ["-", "--", "-.", ":"]
 
@@ -26,7 +26,8 @@ _SPECS = {
 }
 
 
-def _pyplot():
+def agg_pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend (jobs have no display)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -35,7 +36,8 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> None:
+def save_png(fig, path: Path) -> None:
+    """Write a figure as a PNG atomically (a killed job leaves no partial picture)."""
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
 
@@ -45,7 +47,7 @@ LEGEND_INSIDE_MAX = 8  # trackers whose legend still fits inside the axes
 
 def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Path]:
     """success.png, precision.png and (where the protocol has it) norm_precision.png."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     out_dir = Path(out_dir)
     p = evals[0].protocol
     written = []
@@ -61,7 +63,7 @@ def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Pat
         outside = len(entries) > LEGEND_INSIDE_MAX  # a long legend would hide the curves: beside the axes
         fig, ax = plt.subplots(figsize=(9.6 if outside else 6.4, 5.2))
         for i, (score, name, curve) in enumerate(entries):
-            ax.plot(thr, curve, color=_COLORS[i % len(_COLORS)], linestyle=_STYLES[(i // len(_COLORS)) % len(_STYLES)],
+            ax.plot(thr, curve, color=TRACKER_COLORS[i % len(TRACKER_COLORS)], linestyle=_STYLES[(i // len(TRACKER_COLORS)) % len(_STYLES)],
                     linewidth=2.2, label=f"{name} [{score:.3f}]")
         ax.set_xlim(thr[0], thr[-1])
         ax.set_ylim(0, 1)
@@ -76,7 +78,7 @@ def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Pat
             ax.legend(loc=loc, fontsize=9, frameon=True, framealpha=0.9)
         fig.tight_layout()
         path = out_dir / fname
-        _save(fig, path)
+        save_png(fig, path)
         plt.close(fig)
         written.append(path)
     return written
@@ -85,13 +87,13 @@ def plot_curves(evals: list[TrackerEvaluation], out_dir: str | Path) -> list[Pat
 def plot_attributes(att, path: str | Path, protocol: Protocol | None) -> Path | None:
     """Grouped horizontal bars: success per attribute (with its sequence count) for each tracker.
     Writes a placeholder figure saying so when there are no attributes, so the output always exists."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     path = Path(path)
     if att is None or len(att) == 0:
         fig, ax = plt.subplots(figsize=(6, 1.5))
         ax.axis("off")
         ax.text(0.5, 0.5, "no attribute annotations given", ha="center", va="center", fontsize=12)
-        _save(fig, path)
+        save_png(fig, path)
         plt.close(fig)
         return path
     trackers = list(att.groupby("tracker")["success"].mean().sort_values(ascending=False).index)
@@ -103,7 +105,7 @@ def plot_attributes(att, path: str | Path, protocol: Protocol | None) -> Path | 
     fig, ax = plt.subplots(figsize=(8, max(3.0, 0.32 * len(atts) * max(1, n_t) ** 0.5 + 1.2)))
     y = np.arange(len(atts))
     for i, t in enumerate(trackers):
-        ax.barh(y - 0.4 + h * (i + 0.5), table[t].to_numpy(), height=h, color=_COLORS[i % len(_COLORS)], label=t)
+        ax.barh(y - 0.4 + h * (i + 0.5), table[t].to_numpy(), height=h, color=TRACKER_COLORS[i % len(TRACKER_COLORS)], label=t)
     ax.set_yticks(y, [f"{a} ({int(counts[a])})" for a in atts], fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -114,6 +116,6 @@ def plot_attributes(att, path: str | Path, protocol: Protocol | None) -> Path | 
     ax.set_title(f"Success per attribute on {bench}", fontsize=13, fontweight="bold")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
     plt.close(fig)
     return path

@@ -18,7 +18,7 @@ import pandas as pd
 
 from cmd_core.io import markdown_table, write_text
 
-from .tables import METRICS, UPPER_BOUND_MARK, _f, validate_scores, write_csv
+from .tables import METRICS, UPPER_BOUND_MARK, format_value, validate_scores, write_csv
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ def read_curves(path, eval_set: str, tracker: str | None = None, seed=None,
                                source_tracker)
 
 
-def _resolve(p: str, source: str | None) -> Path:
+def resolve_listed_path(p: str, source: str | None) -> Path:
+    """A path listed in ``source`` (a file): as given when it exists or is absolute, else relative to
+    ``source``'s folder when that one exists."""
     path = Path(p)
     if path.is_absolute() or path.exists() or not source:
         return path
@@ -92,14 +94,14 @@ def _runs_with(scores: pd.DataFrame, column: str):
 
 def per_attribute_from_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Long per-attribute table of every score row that has an ``eval_dir``."""
-    frames = [read_per_attribute(_resolve(r["eval_dir"], r.get("_source")) / "per_attribute.csv", r["eval_set"],
+    frames = [read_per_attribute(resolve_listed_path(r["eval_dir"], r.get("_source")) / "per_attribute.csv", r["eval_set"],
                                  r["tracker"], seed, src) for r, seed, src in _runs_with(scores, "eval_dir")]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ATTRIBUTE_COLUMNS + ["eval_set", "seed"])
 
 
 def curves_from_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Long curves table of every score row that has an ``eval_dir``."""
-    frames = [read_curves(_resolve(r["eval_dir"], r.get("_source")) / "curves.parquet", r["eval_set"],
+    frames = [read_curves(resolve_listed_path(r["eval_dir"], r.get("_source")) / "curves.parquet", r["eval_set"],
                           r["tracker"], seed, src) for r, seed, src in _runs_with(scores, "eval_dir")]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CURVE_COLUMNS + ["eval_set", "seed"])
 
@@ -149,7 +151,7 @@ def per_attribute_markdown(table: pd.DataFrame) -> str:
         rows = []
         for att, row in piv.iterrows():
             best = row.max()
-            rows.append([f"{att} ({int(nseq[att])})"] + [f"**{_f(v)}**" if pd.notna(v) and v == best else _f(v) for v in row])
+            rows.append([f"{att} ({int(nseq[att])})"] + [f"**{format_value(v)}**" if pd.notna(v) and v == best else format_value(v) for v in row])
         lines += [f"## {e}", "", markdown_table(rows, ["Attribute (sequences)", *labels]), ""]
     lines += ["---", "", "Cells: success AUC on the sequences that carry the attribute (their number in brackets), "
               "mean over the seeds of each tracker; the best tracker of each attribute in bold. "

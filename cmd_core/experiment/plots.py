@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cmd_core.evaluation.engine import CURVES, TrackerEvaluation
-from cmd_core.evaluation.plots import _COLORS, _pyplot, _save, plot_curves
+from cmd_core.evaluation.plots import TRACKER_COLORS, agg_pyplot, save_png, plot_curves
 from cmd_core.evaluation.protocols import Protocol, get_protocol
 
 from .tables import UPPER_BOUND_MARK, validate_scores
@@ -86,7 +86,7 @@ def plot_success_bars(scores: pd.DataFrame, eval_set: str, path: str | os.PathLi
     """Success AUC per tracker on ``eval_set``: bar = mean over seeds, error bar = sample std,
     dots = individual seeds, dashed line = the teacher, colour = kind; the supervised upper bound
     hatched and marked as using TIR labels."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     df = validate_scores(scores)
     df = df[df["eval_set"] == eval_set]
     if df.empty:
@@ -127,7 +127,7 @@ def plot_success_bars(scores: pd.DataFrame, eval_set: str, path: str | os.PathLi
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, framealpha=0.9)
     fig.tight_layout()
     path = Path(path)
-    _save(fig, path)
+    save_png(fig, path)
     plt.close(fig)
     return path
 
@@ -152,7 +152,7 @@ def read_training_log(path: str | os.PathLike) -> pd.DataFrame:
 def plot_loss_curves(logs: list[tuple[str, object, str | os.PathLike | pd.DataFrame]], path: str | os.PathLike) -> Path:
     """One panel per strategy, one colour per loss column: the mean over seeds as a line and the
     range over seeds (min..max) shaded. ``logs`` holds (strategy, seed, CSV path or DataFrame)."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     from matplotlib.ticker import MaxNLocator
 
     if not logs:
@@ -171,7 +171,7 @@ def plot_loss_curves(logs: list[tuple[str, object, str | os.PathLike | pd.DataFr
         for i, col in enumerate(losses):
             g = runs.groupby("epoch")[col]
             mean, lo, hi = g.mean(), g.min(), g.max()
-            color = _COLORS[i % len(_COLORS)]
+            color = TRACKER_COLORS[i % len(TRACKER_COLORS)]
             ax.plot(mean.index, mean.to_numpy(), color=color, linewidth=1.8, label=col, marker="o" if len(mean) < 15 else None, markersize=3)
             if runs["_seed"].nunique() > 1:
                 ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=color, alpha=0.2, linewidth=0)
@@ -186,6 +186,6 @@ def plot_loss_curves(logs: list[tuple[str, object, str | os.PathLike | pd.DataFr
     fig.suptitle("Training losses per strategy (line: mean over seeds, band: min..max)", fontsize=12)
     fig.tight_layout()
     path = Path(path)
-    _save(fig, path)
+    save_png(fig, path)
     plt.close(fig)
     return path

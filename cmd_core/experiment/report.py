@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .assemble import _resolve, curves_from_scores, per_attribute_from_scores, per_attribute_table, write_per_attribute
+from .assemble import resolve_listed_path, curves_from_scores, per_attribute_from_scores, per_attribute_table, write_per_attribute
 from .sequences import per_sequence_success
 from .plots import plot_eval_set_curves, plot_loss_curves, plot_success_bars
 from .tables import CLAIM_MARGIN_PTS, UPPER_BOUND_MARK, read_scores, write_tables
@@ -30,7 +30,7 @@ def training_logs_from_scores(scores: pd.DataFrame) -> list[tuple[str, object, P
     rows = scores[scores["train_log"].notna()]
     out, seen = [], set()
     for r in rows.to_dict("records"):
-        path = _resolve(r["train_log"], r.get("_source"))
+        path = resolve_listed_path(r["train_log"], r.get("_source"))
         if path in seen:
             continue
         seen.add(path)

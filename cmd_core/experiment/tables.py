@@ -386,14 +386,15 @@ def ablation_table(scores: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- Markdown
-def _f(v: float, digits: int = 3) -> str:
+def format_value(v: float, digits: int = 3) -> str:
+    """A number for a Markdown table: ``digits`` decimals, or ``n/a`` when missing."""
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) or pd.isna(v) else f"{v:.{digits}f}"
 
 
 def _pm(mean: float, std: float) -> str:
     if pd.isna(mean):
         return "–"
-    return f"{mean:.3f} ± {_f(std)}"
+    return f"{mean:.3f} ± {format_value(std)}"
 
 
 def _d(v: float) -> str:
@@ -546,7 +547,7 @@ def comparison_markdown(comp: pd.DataFrame, claims: list[ClaimResult] | None = N
             kind = KIND_LABELS.get(r.kind, r.kind)
             cells = [name, kind, str(r.n_seeds), _pm(r.success_mean, r.success_std)]
             if has_seq:
-                cells += [_f(r.success_se_pts, 1), _d(r.d_success_pts) + _ci(r.d_success_ci_low_pts, r.d_success_ci_high_pts)]
+                cells += [format_value(r.success_se_pts, 1), _d(r.d_success_pts) + _ci(r.d_success_ci_low_pts, r.d_success_ci_high_pts)]
             else:
                 cells.append(_d(r.d_success_pts))
             cells += [_pm(r.precision_mean, r.precision_std), _d(r.d_precision_pts)]
@@ -581,7 +582,7 @@ def ablation_markdown(table: pd.DataFrame, by: str, teacher: pd.Series | None = 
     if table.empty or not sets:
         return "\n".join(lines + [f"No distilled tracker has a {by} in the scores.", ""])
     head = [title.capitalize(), "Strategy"] + sets
-    rows = [["*(teacher, no distillation)*", "–"] + [_f(teacher.get(e)) for e in sets]] if teacher is not None else []
+    rows = [["*(teacher, no distillation)*", "–"] + [format_value(teacher.get(e)) for e in sets]] if teacher is not None else []
     for _, r in table.iterrows():
         cells = [str(r[by]), str(r["strategy"])]
         for e in sets:

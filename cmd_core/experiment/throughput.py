@@ -16,7 +16,7 @@ import pandas as pd
 
 from cmd_core.io import markdown_table, write_text
 
-from .tables import _f, write_csv
+from .tables import format_value, write_csv
 
 __all__ = ["JOB_COLUMNS", "job_throughput", "throughput_tables", "throughput_markdown", "write_throughput_tables"]
 
@@ -66,8 +66,8 @@ def throughput_markdown(summary: pd.DataFrame) -> str:
              "Mean over seeds of each job's samples per second (total samples / total epoch time) and of the",
              "share of step time spent waiting for the data loader.", ""]
     head = ["Kind", "Strategy", "Jobs", "Samples/s", "±", "Data wait", "Time per job (s)", "Final loss"]
-    rows = [[r.kind, r.strategy, str(r.jobs), _f(r.samples_per_s, 2), _f(r.samples_per_s_std, 2),
-             f"{100 * r.data_wait_fraction:.1f}%", _f(r.train_time_s, 1), _f(r.final_loss, 3)] for r in summary.itertuples()]
+    rows = [[r.kind, r.strategy, str(r.jobs), format_value(r.samples_per_s, 2), format_value(r.samples_per_s_std, 2),
+             f"{100 * r.data_wait_fraction:.1f}%", format_value(r.train_time_s, 1), format_value(r.final_loss, 3)] for r in summary.itertuples()]
     return "\n".join(lines + [markdown_table(rows, head, n_text=2)]) + "\n"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cmd_core.evaluation.plots import _pyplot, _save
+from cmd_core.evaluation.plots import agg_pyplot, save_png
 from cmd_core.io import markdown_table, write_text
 
 from .measure import OBJECT_STATISTICS, SCENE_STATISTICS
@@ -73,7 +73,7 @@ def gap_markdown(summary: pd.DataFrame, calib: pd.DataFrame, references: list[st
 def plot_gap(summary: pd.DataFrame, per_sequence: pd.DataFrame, references: list[str], path: str | Path) -> Path:
     """One panel per statistic: a dot per sequence, a bar per dataset (references in orange, their
     range shaded)."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     stats = [s for s in (*SCENE_STATISTICS, *OBJECT_STATISTICS) if summary[s].notna().any()]
     cols = 4
     rows = max(1, math.ceil(len(stats) / cols))
@@ -98,7 +98,7 @@ def plot_gap(summary: pd.DataFrame, per_sequence: pd.DataFrame, references: list
     fig.suptitle("Modality gap per dataset (bars), per sequence (dots); reference sets orange, their range shaded",
                  fontsize=10)
     fig.tight_layout()
-    _save(fig, Path(path))
+    save_png(fig, Path(path))
     plt.close(fig)
     return Path(path)
 
