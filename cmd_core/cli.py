@@ -44,7 +44,7 @@ def _handled_errors() -> tuple[type[BaseException], ...]:
     traceback. Checkpoint errors are included when the model code was imported (only then can
     they have been raised)."""
     types: list[type[BaseException]] = [OSError, ValueError, UnicodeError]
-    model = sys.modules.get("cmd_core.model.checkpoint")
+    model = sys.modules.get("cmd_core.model.safe_load")
     if model is not None:
         types.append(model.CheckpointError)
     return tuple(types)

@@ -21,7 +21,7 @@ from cmd_core.model import (
     read_checkpoint,
     save_checkpoint,
 )
-from cmd_core.model.checkpoint import RestrictedUnpickler
+from cmd_core.model.safe_load import RestrictedUnpickler
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")

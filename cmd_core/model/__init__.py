@@ -7,16 +7,7 @@ checkpoints, which :func:`load_dimp_checkpoint` reads without executing pickled 
 
 from .backbone import ResNetBackbone, resnet18_backbone, resnet50_backbone
 from .bbreg import AtomIoUNet, IoUNet
-from .checkpoint import (
-    CheckpointError,
-    LegacyNetConstructor,
-    UnsafeCheckpointError,
-    build_from_constructor,
-    load_dimp_checkpoint,
-    load_state_dict_checked,
-    read_checkpoint,
-    save_checkpoint,
-)
+from .checkpoint import build_from_constructor, load_dimp_checkpoint, save_checkpoint
 from .classifier import (
     DiMPSteepestDescentGN,
     FilterInitializerLinear,
@@ -27,6 +18,7 @@ from .classifier import (
 )
 from .dimpnet import CONFIGS, DiMPNet, build_dimp, count_parameters, dimp18, dimp50, dimp_mobilenet, super_dimp
 from .prroi_pool import PrRoIPool2D, prroi_pool2d, prroi_pool2d_rois
+from .safe_load import CheckpointError, LegacyNetConstructor, UnsafeCheckpointError, load_state_dict_checked, read_checkpoint
 
 __all__ = [
     "AtomIoUNet", "CONFIGS", "CheckpointError", "DiMPNet", "DiMPSteepestDescentGN", "FilterInitializerLinear",

@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
+from .safe_load import load_state_dict_checked
+
 __all__ = ["ResNetBackbone", "resnet18_backbone", "resnet50_backbone", "LAYER_ORDER"]
 
 LAYER_ORDER = ("conv1", "layer1", "layer2", "layer3", "layer4")
@@ -89,8 +91,6 @@ def _load_weights(model: nn.Module, weights: str | Path | None) -> None:
     state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
-    from .checkpoint import load_state_dict_checked  # local import: checkpoint imports the model
-
     load_state_dict_checked(model, state, source=str(path), strict=True)
 
 
