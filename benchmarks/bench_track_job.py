@@ -73,19 +73,19 @@ def run_jobs(specs: list[dict], jobs: int) -> tuple[float, list[dict]]:
 
 def gflop_per_frame(checkpoint: Path, preset: str, manifest: Path, threads: int) -> float:
     """FLOPs per frame of the tracker on the first two sequences of ``manifest``, initialisation included."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    import pandas as pd
+
+    from bench_tracking import count_gflops
 
     from cmd_core.tracking.api import track_sets
 
-    torch.set_num_threads(threads)
-    import pandas as pd
-
     names = list(dict.fromkeys(pd.read_parquet(manifest, columns=["sequence"])["sequence"]))[:2]
-    with tempfile.TemporaryDirectory() as out, FlopCounterMode(display=False) as counter:
-        summary = track_sets([{"manifest": str(manifest), "out": out, "sequences": names}], "tir", "dimp",
-                             preset=preset, checkpoint=str(checkpoint), threads=threads)[0]
-    return counter.get_total_flops() / 1e9 / summary["frames"]
+    done: list[dict] = []
+    with tempfile.TemporaryDirectory() as out:
+        gflop = count_gflops(lambda: done.extend(track_sets(
+            [{"manifest": str(manifest), "out": out, "sequences": names}], "tir", "dimp", preset=preset,
+            checkpoint=str(checkpoint), threads=threads)))
+    return gflop / done[0]["frames"]
 
 
 def main() -> None:

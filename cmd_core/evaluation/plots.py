@@ -15,7 +15,7 @@ from .protocols import Protocol
 
 # OTB toolkit palette and line styles (solid first, then dashed), cycled.
 TRACKER_COLORS = ["#ff0000", "#0000ff", "#00c000", "#000000", "#ff00ff", "#00c0c0", "#ff8000", "#8000ff",
-           "#808000", "#804000", "#0080ff", "#ff0080"]
+                  "#808000", "#804000", "#0080ff", "#ff0080"]
 _STYLES = ["-", "--", "-.", ":"]
 
 _SPECS = {

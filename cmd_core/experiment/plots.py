@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cmd_core.evaluation.engine import CURVES, TrackerEvaluation
-from cmd_core.evaluation.plots import TRACKER_COLORS, agg_pyplot, save_png, plot_curves
+from cmd_core.evaluation.plots import TRACKER_COLORS, agg_pyplot, plot_curves, save_png
 from cmd_core.evaluation.protocols import Protocol, get_protocol
 
 from .tables import UPPER_BOUND_MARK, validate_scores

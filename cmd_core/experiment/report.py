@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .assemble import resolve_listed_path, curves_from_scores, per_attribute_from_scores, per_attribute_table, write_per_attribute
+from .assemble import (curves_from_scores, per_attribute_from_scores, per_attribute_table, resolve_listed_path,
+                       write_per_attribute)
 from .sequences import per_sequence_success
 from .plots import plot_eval_set_curves, plot_loss_curves, plot_success_bars
 from .tables import CLAIM_MARGIN_PTS, UPPER_BOUND_MARK, read_scores, write_tables

@@ -364,11 +364,10 @@ def track_manifest_batched(manifest: str | Path | pd.DataFrame, out_dir: str | P
                         if batch == 1:
                             raise
                         batch = max(1, batch // 2)
-                        restart = [s for s in slots]
-                        log.warning("out of memory on the device with %d sequences in a batch (%s): batch "
-                                    "halved to %d; the %d sequences in flight start again from their first "
-                                    "frame", len(restart), str(exc).splitlines()[0] if str(exc) else "OOM",
-                                    batch, len(restart))
+                        restart = list(slots)
+                        log.warning("out of memory on the device with %d sequences in flight (%s): batch halved "
+                                    "to %d; they start again from their first frame", len(restart),
+                                    str(exc).splitlines()[0] if str(exc) else "OOM", batch)
                         summary["batch_reduced_to"] = batch
                         for slot in restart:
                             slot.close()

@@ -12,11 +12,8 @@ def main(sm) -> None:
     entry = sm.params.tracker
     asked = sm.params.device if entry["type"] == "dimp" else "cpu"
     what = f"{entry['type']} tracker {sm.wildcards.tracker}"
-    with leased_job(sm.log[0], {"device": asked}, what, lease=asked != "cpu") as (
-        log,
-        _,
-        device,
-    ):
+    with leased_job(sm.log[0], {"device": asked}, what, lease=asked != "cpu") as job:
+        log, _, device = job
         from cmd_core.io import write_text
         from cmd_core.tracking.api import track_sets
 
